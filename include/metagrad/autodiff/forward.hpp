@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+// Forward mode: the tangent of an expression w.r.t. the arguments of the transformation at level
+// L, built by each op's jvp rule from the args' values and tangents. Args that do not depend on
+// level L have the symbolic zero tangent, which the rules fold away at compile time.
+#pragma once
+#include "trace.hpp"
+
+namespace metagrad {
+
+template <int L, class E, class Tangents>
+auto tangent(E const& e, Tangents const& t) {
+  if constexpr (!depends_on<E, L>) {
+    return zeros_like(e);
+  } else if constexpr (is_bind_at<E, L>) {
+    return std::get<detail::bind_index<E, L>::index>(t);
+  } else {
+    return std::apply(
+        [&](auto const&... a) {
+          return E::op_type::jvp(e.op, value_of(e), a..., tangent<L>(a, t)...);
+        },
+        e.args);
+  }
+}
+
+}  // namespace metagrad

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+// The transformations users call: grad, value_and_grad, vjp, jvp, hvp. Each calls f with its
+// arguments marked bind<Level, Index> (an identity op) and differentiates the expression f
+// returns. On concrete tensors they evaluate (one cached forward pass, then the backward pass);
+// called inside another transformation they return expressions, so they compose:
+// grad(grad(f)), jvp(grad(f)) (a Hessian-vector product), ...
+#pragma once
+#include <tuple>
+#include <utility>
+
+#include "backward.hpp"
+#include "forward.hpp"
+
+namespace metagrad {
+
+namespace detail {
+
+template <std::size_t J, std::size_t... I>
+constexpr int position_of() {
+  int pos = -1, i = 0;
+  ((pos = (I == J && pos < 0) ? i : pos, ++i), ...);
+  return pos;
+}
+
+/// The level a transformation of these arguments gets: one above any level they carry.
+template <class... Args>
+inline constexpr int next_level = 1 + std::max({0, level_of<expr_t<Args>>...});
+
+/// Argument J, marked when it is one of the differentiated ones I...
+template <int L, std::size_t J, std::size_t... I, class A>
+auto mark(A const& a) {
+  constexpr int pos = position_of<J, I...>();
+  if constexpr (pos < 0) return as_expr(a);
+  else return make_node(bind_op<L, static_cast<std::size_t>(pos)>{}, as_expr(a));
+}
+
+template <int L, std::size_t... I, class F, class... Args>
+auto call_marked(F& f, Args const&... args) {
+  return [&]<std::size_t... J>(std::index_sequence<J...>) {
+    return f(mark<L, J, I...>(args)...);
+  }(std::index_sequence_for<Args...>{});
+}
+
+template <class E>
+consteval bool check_scalar_output() {
+  static_assert(shape_t<E>::rank == 0 || shape_t<E>::static_size == 1,
+                "grad: the function must return a scalar (a rank-0 expression, e.g. sum(...) or "
+                "mean(...)); use vjp for other outputs");
+  return true;
+}
+
+template <class Tuple>
+auto unwrap_single(Tuple&& t) {
+  if constexpr (std::tuple_size_v<std::remove_cvref_t<Tuple>> == 1) return std::get<0>(std::forward<Tuple>(t));
+  else return std::forward<Tuple>(t);
+}
+
+template <class T>
+using tensor_for = tensor<value_t<expr_t<T>>, shape_t<expr_t<T>>, device_t<expr_t<T>>>;
+
+template <bool WithValue, std::size_t... I>
+struct grad_fn_impl {
+  template <class F, class... Args>
+  static auto call(F& f, Args const&... args) {
+    constexpr int L = next_level<Args...>;
+    auto out = call_marked<L, I...>(f, args...);
+    using E = decltype(out);
+    static_assert(check_scalar_output<E>());
+    using T = value_t<E>;
+    auto arg_tuple = std::forward_as_tuple(args...);
+    if constexpr (L == 1) {
+      // Concrete arguments: evaluate.
+      scratch_scope scope;
+      auto traced = trace(out);
+      grad_accumulator<tensor_for<std::tuple_element_t<I, std::tuple<Args...>>>...> acc{
+          {tensor_for<std::tuple_element_t<I, std::tuple<Args...>>>(
+              as_expr(std::get<I>(arg_tuple)).ext, uninitialized_t{})...}};
+      backward<L>(traced, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext), acc);
+      acc.finish();
+      auto grads = unwrap_single(std::move(acc.grads));
+      if constexpr (WithValue) return std::pair{eval(traced), std::move(grads)};
+      else return grads;
+    } else {
+      // Inside another transformation: return expressions.
+      auto cts = backward_symbolic<L, sizeof...(I)>(out, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext));
+      auto grads = [&]<std::size_t... P>(std::index_sequence<P...>) {
+        return std::tuple{[&] {
+          auto const& ct = std::get<P>(cts);
+          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(ct)>, no_cotangent>)
+            return zeros_like(as_expr(std::get<I>(arg_tuple)));
+          else return ct;
+        }()...};
+      }(std::make_index_sequence<sizeof...(I)>{});
+      if constexpr (WithValue) return std::pair{out, unwrap_single(std::move(grads))};
+      else return unwrap_single(std::move(grads));
+    }
+  }
+};
+
+template <bool WithValue, class F, std::size_t... I>
+struct grad_fn {
+  F f;
+  template <class... Args>
+  auto operator()(Args const&... args) const {
+    static_assert(((I < sizeof...(Args)) && ...), "grad: argument index out of range");
+    F g = f;
+    return grad_fn_impl<WithValue, I...>::call(g, args...);
+  }
+};
+
+}  // namespace detail
+
+/// The gradient of a scalar function w.r.t. its arguments I... (argument 0 by default), e.g.
+/// auto dw = grad<1>(f)(x, w);  auto [dx, dw] = grad<0, 1>(f)(x, w);
+template <std::size_t... I, class F>
+auto grad(F f) {
+  if constexpr (sizeof...(I) == 0) return detail::grad_fn<false, F, 0>{std::move(f)};
+  else return detail::grad_fn<false, F, I...>{std::move(f)};
+}
+
+/// The value and the gradient from one forward pass, e.g. auto [loss, g] = value_and_grad(f)(p);
+template <std::size_t... I, class F>
+auto value_and_grad(F f) {
+  if constexpr (sizeof...(I) == 0) return detail::grad_fn<true, F, 0>{std::move(f)};
+  else return detail::grad_fn<true, F, I...>{std::move(f)};
+}
+
+/// The value of f and its pullback: auto [y, pullback] = vjp(f, x, w); auto [dx, dw] = pullback(ct);
+/// The pullback reads the arguments again when called: keep them alive until then.
+template <class F, class... Args>
+auto vjp(F f, Args const&... args) {
+  auto views = std::tuple{as_expr(args)...};
+  auto value = eval(std::apply(f, views));
+  auto pullback = [f, views](auto const& cotangent) {
+    return std::apply(
+        [&](auto const&... a) {
+          return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            detail::scratch_scope scope;
+            auto out = detail::call_marked<1, I...>(f, a...);
+            auto traced = trace(out);
+            grad_accumulator<detail::tensor_for<decltype(a)>...> acc{
+                {detail::tensor_for<decltype(a)>(a.ext, detail::uninitialized_t{})...}};
+            auto ct = as_expr(cotangent);
+            if (ct.ext != out.ext)
+              detail::throw_shape_error("vjp: cotangent extents differ from the output's", ct.ext,
+                                        " vs ", out.ext);
+            backward<1>(traced, ct, acc);
+            acc.finish();
+            return std::move(acc.grads);
+          }(std::index_sequence_for<Args...>{});
+        },
+        views);
+  };
+  return std::pair{std::move(value), std::move(pullback)};
+}
+
+/// Forward mode: f's value and its derivative along the tangents, e.g.
+/// auto [y, dy] = jvp(f, std::tuple{x, w}, std::tuple{dx, dw});
+template <class F, class... P, class... T>
+auto jvp(F f, std::tuple<P...> const& primals, std::tuple<T...> const& tangents) {
+  static_assert(sizeof...(P) == sizeof...(T), "jvp: one tangent per primal");
+  constexpr int L = detail::next_level<P..., T...>;
+  return std::apply(
+      [&](auto const&... p) {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+          auto out = detail::call_marked<L, I...>(f, p...);
+          auto tans = std::apply([](auto const&... t) { return std::tuple{as_expr(t)...}; }, tangents);
+          detail::static_for<sizeof...(P)>([&](auto i) {
+            if (std::get<i>(tans).ext != as_expr(std::get<i>(primals)).ext)
+              detail::throw_shape_error("jvp: tangent extents differ from the primal's",
+                                        std::get<i>(tans).ext, " vs ",
+                                        as_expr(std::get<i>(primals)).ext);
+          });
+          if constexpr (L == 1) {
+            detail::scratch_scope scope;
+            auto traced = trace(out);
+            auto value = eval(traced);
+            auto derivative = eval(tangent<L>(traced, tans));
+            return std::pair{std::move(value), std::move(derivative)};
+          } else {
+            return std::pair{out, tangent<L>(out, tans)};
+          }
+        }(std::index_sequence_for<P...>{});
+      },
+      primals);
+}
+
+/// The Hessian-vector product H(x)·v of a scalar function: jvp of grad.
+template <class F, class X, class V>
+auto hvp(F f, X const& x, V const& v) {
+  return jvp(grad(std::move(f)), std::tuple<X const&>{x}, std::tuple<V const&>{v}).second;
+}
+
+}  // namespace metagrad

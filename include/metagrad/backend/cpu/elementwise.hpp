@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+// The fused elementwise loop on cpu. A prepared tree (elementwise ops over leaves) becomes one
+// Eigen array expression per inner block; Eigen vectorises it. The block is the longest run of
+// trailing axes over which every leaf is either contiguous or constant (broadcast) - decided at
+// compile time from the shapes, since only static 1s broadcast. Outer axes are walked with
+// per-leaf strides (0 on broadcast axes). e.g. (B,N) + (N): blocks of N, B of them.
+#pragma once
+#include <array>
+#include <tuple>
+
+#include "../../eval/evaluate.hpp"
+#include "eigen_ops.hpp"
+
+namespace metagrad::cpu {
+namespace detail {
+
+template <class E>
+struct leaf_types {
+  using type = std::tuple<E>;
+};
+template <class Op, class... A>
+struct leaf_types<node<Op, A...>> {
+  using type = decltype(std::tuple_cat(std::declval<typename leaf_types<A>::type>()...));
+};
+
+template <class E>
+inline constexpr std::size_t leaf_count = std::tuple_size_v<typename leaf_types<E>::type>;
+
+/// For each axis of Out: is this leaf broadcast (read with stride 0) along it?
+template <class Out, class L>
+constexpr std::array<bool, Out::rank> broadcast_mask() {
+  std::array<bool, Out::rank> m{};
+  constexpr std::size_t r = shape_t<L>::rank, R = Out::rank;
+  for (std::size_t d = 0; d < R; ++d) {
+    if constexpr (!view_leaf<L>) {
+      m[d] = true;  // constant or zero: one value everywhere
+    } else {
+      if (d + r < R) m[d] = Out::dims[d] != 1;
+      else m[d] = shape_t<L>::dims[d + r - R] == 1 && Out::dims[d] != 1;
+    }
+  }
+  return m;
+}
+
+template <class Out, class Leaves>
+struct block_plan;
+template <class Out, class... L>
+struct block_plan<Out, std::tuple<L...>> {
+  static constexpr std::size_t R = Out::rank, N = sizeof...(L);
+  static constexpr std::array<std::array<bool, R>, N> masks{broadcast_mask<Out, L>()...};
+
+  /// Whether leaf l is constant over the inner block (else contiguous).
+  static constexpr std::array<bool, N> inner_broadcast = [] {
+    std::array<bool, N> b{};
+    for (std::size_t l = 0; l < N; ++l)
+      for (std::size_t d = R; d-- > 0;)
+        if (Out::dims[d] != 1) {
+          b[l] = masks[l][d];
+          break;
+        }
+    return b;
+  }();
+
+  /// First axis of the inner block.
+  static constexpr std::size_t inner_start = [] {
+    std::size_t k = R;
+    for (std::size_t d = R; d-- > 0;) {
+      if (Out::dims[d] != 1)
+        for (std::size_t l = 0; l < N; ++l)
+          if (masks[l][d] != inner_broadcast[l]) return k;
+      k = d;
+    }
+    return k;
+  }();
+};
+
+template <class T>
+using array_t = Eigen::Array<T, Eigen::Dynamic, 1>;
+
+template <std::size_t I, class Plan, class E, class Ctx>
+auto build(E const& e, Ctx const& c) {
+  using T = value_t<E>;
+  if constexpr (is_constant<E>) {
+    return array_t<T>::Constant(c.n, e.value);
+  } else if constexpr (is_zero<E>) {
+    return array_t<T>::Constant(c.n, T(0));
+  } else if constexpr (view_leaf<E>) {
+    if constexpr (Plan::inner_broadcast[I]) return array_t<T>::Constant(c.n, e.ptr[c.offset[I]]);
+    else return Eigen::Map<array_t<T> const>(e.ptr + c.offset[I], c.n);
+  } else {
+    return [&]<std::size_t... A>(std::index_sequence<A...>) {
+      using Args = decltype(e.args);
+      constexpr std::array<std::size_t, sizeof...(A) + 1> first = [] {
+        std::array<std::size_t, sizeof...(A) + 1> f{I};
+        std::size_t at = I, i = 0;
+        ((f[i++] = at, at += leaf_count<std::tuple_element_t<A, Args>>), ...);
+        return f;
+      }();
+      return eigen_op<typename E::op_type>::apply(e.op,
+                                                  build<first[A], Plan>(std::get<A>(e.args), c)...);
+    }(std::make_index_sequence<std::tuple_size_v<decltype(e.args)>>{});
+  }
+}
+
+template <class E, class F>
+void for_each_leaf(E const& e, F&& f) {
+  if constexpr (is_leaf<E>) f(e);
+  else std::apply([&](auto const&... a) { (for_each_leaf(a, f), ...); }, e.args);
+}
+
+template <std::size_t N>
+struct block_context {
+  std::array<index_t, N> offset{};
+  Eigen::Index n = 0;
+};
+
+}  // namespace detail
+}  // namespace metagrad::cpu
+
+namespace metagrad {
+
+template <>
+struct elementwise_kernel<device::cpu> {
+  template <class T, class E>
+  static void assign(T* dst, E const& e) {
+    using Out = shape_t<E>;
+    using Leaves = typename cpu::detail::leaf_types<E>::type;
+    using Plan = cpu::detail::block_plan<Out, Leaves>;
+    constexpr std::size_t R = Out::rank, N = Plan::N, K = Plan::inner_start;
+
+    // Per-leaf strides over the outer axes (0 where broadcast).
+    std::array<std::array<index_t, K ? K : 1>, N> stride{};
+    std::size_t l = 0;
+    cpu::detail::for_each_leaf(e, [&](auto const& leaf) {
+      using L = std::remove_cvref_t<decltype(leaf)>;
+      constexpr std::size_t r = shape_t<L>::rank;
+      auto own = leaf.ext.strides();
+      for (std::size_t d = 0; d < K; ++d)
+        stride[l][d] = (d + r >= R && !Plan::masks[l][d]) ? own[d + r - R] : 0;
+      ++l;
+    });
+
+    cpu::detail::block_context<N> ctx;
+    index_t outer = 1, inner = 1;
+    for (std::size_t d = 0; d < R; ++d) (d < K ? outer : inner) *= e.ext[d];
+    ctx.n = inner;
+    std::array<index_t, K ? K : 1> idx{};
+    for (index_t o = 0; o < outer; ++o) {
+      Eigen::Map<cpu::detail::array_t<T>>(dst + o * inner, inner) = cpu::detail::build<0, Plan>(e, ctx);
+      // Advance the outer odometer and the leaves' offsets.
+      for (std::size_t d = K; d-- > 0;) {
+        for (std::size_t j = 0; j < N; ++j) ctx.offset[j] += stride[j][d];
+        if (++idx[d] < e.ext[d]) break;
+        for (std::size_t j = 0; j < N; ++j) ctx.offset[j] -= stride[j][d] * idx[d];
+        idx[d] = 0;
+      }
+    }
+  }
+};
+
+}  // namespace metagrad

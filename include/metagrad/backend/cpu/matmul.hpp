@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+// matmul on cpu: Eigen's GEMM on row-major maps, one call per batch entry (batch axes broadcast
+// with stride 0). (B..,M,K) x (K,N) with no batch on the rhs is one GEMM of (B..·M, K) x (K, N).
+#pragma once
+#include <Eigen/Core>
+
+#include "../../eval/evaluate.hpp"
+#include "../../ops/matmul.hpp"
+
+namespace metagrad {
+
+template <bool TA, bool TB>
+struct kernel<matmul_op<TA, TB>, device::cpu> {
+  template <class T>
+  using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+  template <class T>
+  static void gemm(T* c, T const* a, index_t ar, index_t ac, T const* b, index_t br, index_t bc) {
+    Eigen::Map<matrix<T> const> A(a, ar, ac);
+    Eigen::Map<matrix<T> const> B(b, br, bc);
+    index_t m = TA ? ac : ar, n = TB ? br : bc;
+    Eigen::Map<matrix<T>> C(c, m, n);
+    if constexpr (!TA && !TB) C.noalias() = A * B;
+    else if constexpr (!TA && TB) C.noalias() = A * B.transpose();
+    else if constexpr (TA && !TB) C.noalias() = A.transpose() * B;
+    else C.noalias() = A.transpose() * B.transpose();
+  }
+
+  template <class T, std::size_t R, class A, class B>
+  static void run(matmul_op<TA, TB>, T* dst, extents<R> const& out, A const& a, B const& b) {
+    constexpr std::size_t ra = A::rank, rb = B::rank, nb = R - 2;
+    index_t ar = a.ext[ra - 2], ac = a.ext[ra - 1], br = b.ext[rb - 2], bc = b.ext[rb - 1];
+    index_t m = out[R - 2], n = out[R - 1];
+    if constexpr (rb == 2 && !TA) {
+      // No batch on the rhs: fold the lhs batch into its rows.
+      gemm(dst, a.ptr, a.ext.size() / ac, ac, b.ptr, br, bc);
+      (void)m, (void)n;
+    } else {
+      index_t batches = 1;
+      for (std::size_t d = 0; d < nb; ++d) batches *= out[d];
+      // Batch strides of a and b over the output's batch axes (0 where broadcast).
+      std::array<index_t, nb ? nb : 1> sa{}, sb{}, idx{};
+      index_t step_a = ar * ac, step_b = br * bc;
+      for (std::size_t d = nb; d-- > 0;) {
+        bool has_a = d + (ra - 2) >= nb, has_b = d + (rb - 2) >= nb;
+        std::size_t da = d + (ra - 2) - nb, db = d + (rb - 2) - nb;
+        sa[d] = has_a && a.ext[da] != 1 ? step_a : 0;
+        sb[d] = has_b && b.ext[db] != 1 ? step_b : 0;
+        if (has_a) step_a *= a.ext[da];
+        if (has_b) step_b *= b.ext[db];
+      }
+      index_t oa = 0, ob = 0;
+      for (index_t i = 0; i < batches; ++i) {
+        gemm(dst + i * m * n, a.ptr + oa, ar, ac, b.ptr + ob, br, bc);
+        for (std::size_t d = nb; d-- > 0;) {
+          oa += sa[d], ob += sb[d];
+          if (++idx[d] < out[d]) break;
+          oa -= sa[d] * idx[d], ob -= sb[d] * idx[d];
+          idx[d] = 0;
+        }
+      }
+    }
+  }
+};
+
+}  // namespace metagrad

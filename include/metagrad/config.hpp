@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+// The only place for macros: version, host/device annotation, feature switches.
+#pragma once
+
+#define METAGRAD_VERSION_MAJOR 0
+#define METAGRAD_VERSION_MINOR 1
+#define METAGRAD_VERSION_PATCH 0
+
+#if defined(__CUDACC__)
+#define METAGRAD_HOST_DEVICE __host__ __device__
+#else
+#define METAGRAD_HOST_DEVICE
+#endif
+
+#if defined(_OPENMP)
+#define METAGRAD_HAS_OPENMP 1
+#else
+#define METAGRAD_HAS_OPENMP 0
+#endif
+
+// Internal headers check that the umbrella header was included first (Eigen's InternalHeaderCheck).
+#define METAGRAD_INTERNAL_HEADER_OK 1

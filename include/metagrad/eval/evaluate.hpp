@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+// Evaluation: an expression is computed into memory by
+//   - prepare: every non-elementwise subexpression is computed once into scratch memory, leaving
+//     a tree of elementwise ops over leaves;
+//   - the device's elementwise kernel: that tree in one fused loop (backend/<device>/);
+//   - kernel<Op, Device>::run for the others (matmul, reductions, ...), on materialized args.
+// reshape of data already in memory is free: only its extents change.
+#pragma once
+#include <algorithm>
+#include <tuple>
+
+#include "../device/kernel.hpp"
+#include "../expr/node.hpp"
+#include "../expr/tensor.hpp"
+#include "../ops/reshape.hpp"
+#include "scratch.hpp"
+
+namespace metagrad {
+
+/// Fused evaluation of an elementwise tree over leaves; specialised per device.
+template <class Device>
+struct elementwise_kernel {
+  static_assert(detail::always_false<Device>,
+                "no elementwise kernel for this device: specialize elementwise_kernel<Device> in "
+                "backend/<device>/");
+};
+
+template <class E>
+void evaluate_into(value_t<E>* dst, E const& e);
+
+/// The expression as a view of memory: itself when it is one, else computed into scratch.
+template <class E>
+auto materialize(E const& e) {
+  using V = tensor_view<value_t<E>, shape_t<E>, device_t<E>>;
+  if constexpr (view_leaf<E>) {
+    return as_view(e);
+  } else if constexpr (reshape_node<E>) {
+    auto inner = materialize(std::get<0>(e.args));
+    return V(inner.ptr, e.ext);
+  } else {
+    auto* p = detail::scratch::take<value_t<E>>(static_cast<std::size_t>(e.ext.size()));
+    evaluate_into(p, e);
+    return V(p, e.ext);
+  }
+}
+
+/// The same expression with every non-elementwise subexpression materialized.
+template <class E>
+auto prepare(E const& e) {
+  if constexpr (is_leaf<E>) {
+    return e;
+  } else if constexpr (is_elementwise_op<typename E::op_type>) {
+    return std::apply(
+        [&](auto const&... a) { return node<typename E::op_type, decltype(prepare(a))...>(e.op, prepare(a)...); },
+        e.args);
+  } else {
+    return materialize(e);
+  }
+}
+
+template <class E>
+void evaluate_into(value_t<E>* dst, E const& e) {
+  using T = value_t<E>;
+  using D = device_t<E>;
+  auto n = static_cast<std::size_t>(e.ext.size());
+  if constexpr (view_leaf<E>) {
+    if (e.ptr != dst) std::copy_n(e.ptr, n, dst);
+  } else if constexpr (is_constant<E>) {
+    std::fill_n(dst, n, e.value);
+  } else if constexpr (is_zero<E>) {
+    std::fill_n(dst, n, T(0));
+  } else if constexpr (reshape_node<E>) {
+    evaluate_into(dst, std::get<0>(e.args));
+  } else if constexpr (is_elementwise_op<typename E::op_type>) {
+    detail::scratch_scope scope;
+    elementwise_kernel<D>::assign(dst, prepare(e));
+  } else {
+    detail::scratch_scope scope;
+    std::apply([&](auto const&... a) { kernel<typename E::op_type, D>::run(e.op, dst, e.ext, materialize(a)...); },
+               e.args);
+  }
+}
+
+/// Computes an expression into a new tensor, e.g. auto y = eval(tanh(matmul(x, w)));
+template <expression_like E>
+auto eval(E const& expr) {
+  auto e = as_expr(expr);
+  using X = decltype(e);
+  tensor<value_t<X>, shape_t<X>, device_t<X>> out(e.ext, detail::uninitialized_t{});
+  evaluate_into(out.data(), e);
+  return out;
+}
+
+/// Computes an expression into an existing tensor of the same shape (no allocation).
+template <class T, class S, class D, expression_like E>
+void eval_into(tensor<T, S, D>& out, E const& expr) {
+  auto e = as_expr(expr);
+  if (e.ext != out.shape())
+    detail::throw_shape_error("eval_into: destination extents differ", out.shape(), " vs ", e.ext);
+  evaluate_into(out.data(), e);
+}
+
+}  // namespace metagrad

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+// Leaves of expressions: tensor_view (data someone else owns), constant (one value broadcast to a
+// shape) and zero (the symbolic zero of autodiff, which rules fold away at compile time).
+#pragma once
+#include <span>
+#include <stdexcept>
+#include <string>
+
+#include "../device/tags.hpp"
+#include "../shape/check.hpp"
+#include "expression.hpp"
+
+namespace metagrad {
+
+namespace detail {
+template <class Shape>
+extents<Shape::rank> checked_extents(extents<Shape::rank> e, char const* what) {
+  for (std::size_t i = 0; i < Shape::rank; ++i)
+    if (Shape::dims[i] != dyn && Shape::dims[i] != e[i])
+      throw shape_error(std::string(what) + ": extents " + to_string(e) +
+                        " do not fit the static shape " + shape_string<Shape>());
+  return e;
+}
+}  // namespace detail
+
+/// A typed, zero-copy, read-only view of memory the caller owns (row-major).
+/// e.g. tensor_view<float, shape<dyn, 784>> x(ptr, {batch, 784});
+template <class T, class Shape, class Device = device::cpu>
+struct tensor_view : expr_tag {
+  using value_type = T;
+  using shape_type = Shape;
+  using device_type = Device;
+  static constexpr std::size_t rank = Shape::rank;
+  static constexpr bool is_view_leaf = true;  // also true for types that derive from a view
+
+  T const* ptr = nullptr;
+  extents<rank> ext = static_extents<Shape>();
+
+  tensor_view() = default;
+  explicit tensor_view(T const* p)
+    requires Shape::is_static
+      : ptr(p) {}
+  tensor_view(T const* p, extents<rank> e) : ptr(p), ext(detail::checked_extents<Shape>(e, "tensor_view")) {}
+  explicit tensor_view(std::span<T const> s)
+    requires Shape::is_static
+      : ptr(s.data()) {
+    if (static_cast<index_t>(s.size()) != Shape::static_size)
+      throw shape_error("tensor_view: span has " + std::to_string(s.size()) +
+                        " elements, the shape " + shape_string<Shape>() + " needs " +
+                        std::to_string(Shape::static_size));
+  }
+  tensor_view(std::span<T const> s, extents<rank> e) : tensor_view(s.data(), e) {
+    if (static_cast<index_t>(s.size()) != ext.size())
+      throw shape_error("tensor_view: span has " + std::to_string(s.size()) +
+                        " elements, the extents " + to_string(ext) + " need " +
+                        std::to_string(ext.size()));
+  }
+
+  T const* data() const { return ptr; }
+  extents<rank> const& shape() const { return ext; }
+  index_t size() const { return ext.size(); }
+};
+
+/// One value broadcast to a shape; scalars in expressions become constant<T, shape<>>.
+template <class T, class Shape, class Device = device::cpu>
+struct constant : expr_tag {
+  using value_type = T;
+  using shape_type = Shape;
+  using device_type = Device;
+  static constexpr std::size_t rank = Shape::rank;
+
+  T value{};
+  extents<rank> ext = static_extents<Shape>();
+
+  constant() = default;
+  explicit constant(T v) : value(v) {}
+  constant(T v, extents<rank> e) : value(v), ext(e) {}
+};
+
+/// The symbolic zero: a tangent or cotangent known to be zero at compile time.
+template <class T, class Shape, class Device = device::cpu>
+struct zero : expr_tag {
+  using value_type = T;
+  using shape_type = Shape;
+  using device_type = Device;
+  static constexpr std::size_t rank = Shape::rank;
+
+  extents<rank> ext = static_extents<Shape>();
+
+  zero() = default;
+  explicit zero(extents<rank> e) : ext(e) {}
+};
+
+template <class E>
+inline constexpr bool is_zero = false;
+template <class T, class S, class D>
+inline constexpr bool is_zero<zero<T, S, D>> = true;
+
+template <class E>
+inline constexpr bool is_constant = false;
+template <class T, class S, class D>
+inline constexpr bool is_constant<constant<T, S, D>> = true;
+
+/// Views and everything that evaluates as one (autodiff's cached nodes).
+template <class E>
+concept view_leaf = tensor_expression<E> && requires { std::remove_cvref_t<E>::is_view_leaf; };
+
+template <class E>
+inline constexpr bool is_leaf = view_leaf<E> || is_zero<E> || is_constant<E>;
+
+/// The plain view of a view-like leaf.
+template <view_leaf E>
+auto as_view(E const& e) {
+  return tensor_view<value_t<E>, shape_t<E>, device_t<E>>(e.ptr, e.ext);
+}
+
+/// The zero of an expression's type and extents.
+template <class E>
+auto zeros_like(E const& e) {
+  return zero<value_t<E>, shape_t<E>, device_t<E>>(e.ext);
+}
+
+}  // namespace metagrad

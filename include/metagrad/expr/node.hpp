@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+// node<Op, Args...>: an op applied to argument expressions. The op gives the result's shape type
+// (`result_shape`) and run-time extents (`result_extents`, which checks dyn extents); the node
+// holds its args by value, so an expression's type records the whole graph.
+#pragma once
+#include <concepts>
+#include <tuple>
+#include <utility>
+
+#include "../detail/meta.hpp"
+#include "leaf.hpp"
+
+namespace metagrad {
+
+namespace detail {
+template <class Op, class... Args>
+struct op_value_type {
+  using type = value_t<std::tuple_element_t<0, std::tuple<Args...>>>;
+};
+template <class Op, class... Args>
+  requires requires { typename Op::template value_type<Args...>; }
+struct op_value_type<Op, Args...> {
+  using type = typename Op::template value_type<Args...>;
+};
+
+template <class Op>
+constexpr zero_rule zeros_of() {
+  if constexpr (requires { Op::zeros; }) return Op::zeros;
+  else return zero_rule::never;
+}
+}  // namespace detail
+
+template <class Op, class... Args>
+struct node : expr_tag {
+  using first_arg = std::tuple_element_t<0, std::tuple<Args...>>;
+  using shape_type = typename Op::template result_shape<shape_t<Args>...>;
+  using value_type = typename detail::op_value_type<Op, Args...>::type;
+  using device_type = device_t<first_arg>;
+  using op_type = Op;
+  static constexpr std::size_t rank = shape_type::rank;
+
+  // If the compiler points here, one expression mixed tensors of different devices.
+  static_assert((std::same_as<device_t<Args>, device_type> && ...),
+                "expression mixes devices: every operand of an op must live on the same device");
+
+  [[no_unique_address]] Op op;
+  std::tuple<Args...> args;
+  extents<rank> ext;
+
+  node(Op o, Args... a)
+      : op(o),
+        args(std::move(a)...),
+        ext(std::apply(
+            [&](auto const&... x) {
+              return op.template result_extents<shape_t<Args>...>(x.ext...);
+            },
+            args)) {}
+};
+
+template <class E>
+inline constexpr bool is_node = false;
+template <class Op, class... Args>
+inline constexpr bool is_node<node<Op, Args...>> = true;
+
+/// Builds node<Op, Args...>, folding symbolic zeros by the op's zero_rule.
+template <class Op, class... Args>
+auto make_node(Op op, Args const&... args) {
+  constexpr zero_rule rule = detail::zeros_of<Op>();
+  constexpr bool fold = (rule == zero_rule::any && (is_zero<Args> || ...)) ||
+                        (rule == zero_rule::all && (is_zero<Args> && ...));
+  if constexpr (fold) {
+    using N = node<Op, Args...>;
+    return zero<typename N::value_type, typename N::shape_type, typename N::device_type>(
+        op.template result_extents<shape_t<Args>...>(args.ext...));
+  } else {
+    return node<Op, Args...>(op, args...);
+  }
+}
+
+}  // namespace metagrad

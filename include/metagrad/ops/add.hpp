@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+// a + b with NumPy broadcasting: (..) + (..) => broadcast shape.
+// d(a+b) = da + db;  vjp: (sum_to(g, a), sum_to(g, b)).
+#pragma once
+#include "elementwise.hpp"
+
+namespace metagrad {
+
+struct add_op : elementwise_binary<add_op> {
+  static constexpr char const* name = "add";
+  static constexpr zero_rule zeros = zero_rule::all;
+  template <class T>
+  METAGRAD_HOST_DEVICE static T apply(T a, T b) {
+    return a + b;
+  }
+  static auto jvp(add_op, auto const&, auto const&, auto const&, auto const& da, auto const& db) {
+    return da + db;
+  }
+  static auto vjp(add_op, auto const& g, auto const&, auto const& a, auto const& b) {
+    return std::tuple{sum_to<shape_t<decltype(a)>>(g, a.ext), sum_to<shape_t<decltype(b)>>(g, b.ext)};
+  }
+};
+
+/// Elementwise sum with broadcasting; a zero operand folds away.
+template <class A, class B>
+  requires operands<A, B>
+auto operator+(A const& a, B const& b) {
+  auto x = detail::lift<B>(a);
+  auto y = detail::lift<A>(b);
+  using X = decltype(x);
+  using Y = decltype(y);
+  static_assert(check_broadcast<shape_t<X>, shape_t<Y>>());
+  using Out = broadcast_shape<shape_t<X>, shape_t<Y>>;
+  if constexpr (is_zero<X> != is_zero<Y>) {
+    auto ext = broadcast_extents<shape_t<X>, shape_t<Y>>("add", x.ext, y.ext);
+    if constexpr (is_zero<X>) return fit<Out>(y, ext);
+    else return fit<Out>(x, ext);
+  } else {
+    return make_node(add_op{}, x, y);
+  }
+}
+
+template <class A, class B>
+  requires operands<A, B>
+auto add(A const& a, B const& b) {
+  return a + b;
+}
+
+}  // namespace metagrad

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+// Identity-valued ops: stop_gradient (derivative zero) and bind<Level, Index> (autodiff's mark
+// for argument Index of the transformation at nesting Level; identity for everyone else).
+#pragma once
+#include "elementwise.hpp"
+
+namespace metagrad {
+
+struct stop_gradient_op : elementwise_unary<stop_gradient_op> {
+  static constexpr char const* name = "stop_gradient";
+  template <class T>
+  METAGRAD_HOST_DEVICE static T apply(T x) {
+    return x;
+  }
+  static auto jvp(stop_gradient_op, auto const& y, auto const&, auto const&) {
+    return zeros_like(y);
+  }
+  static auto vjp(stop_gradient_op, auto const&, auto const&, auto const& x) {
+    return std::tuple{zeros_like(x)};
+  }
+};
+
+/// The value of x, with no derivative flowing through it.
+template <expression_like X>
+auto stop_gradient(X const& x) {
+  return make_unary<stop_gradient_op>(x);
+}
+
+template <int Level, std::size_t Index>
+struct bind_op : elementwise_unary<bind_op<Level, Index>> {
+  static constexpr char const* name = "bind";
+  static constexpr zero_rule zeros = zero_rule::any;
+  static constexpr int level = Level;
+  static constexpr std::size_t index = Index;
+  template <class T>
+  METAGRAD_HOST_DEVICE static T apply(T x) {
+    return x;
+  }
+  static auto jvp(bind_op, auto const&, auto const&, auto const& dx) { return dx; }
+  static auto vjp(bind_op, auto const& g, auto const&, auto const&) { return std::tuple{g}; }
+};
+
+}  // namespace metagrad

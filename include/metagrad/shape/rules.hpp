@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+// Shape rules shared by many ops, computed at compile time from shape types, each with its
+// run-time twin. Broadcasting follows NumPy: align right; equal, or one side is a static 1.
+// A dyn extent never broadcasts: it must equal the other side at run time.
+#pragma once
+#include <algorithm>
+#include <array>
+
+#include "check.hpp"
+#include "shape.hpp"
+
+namespace metagrad {
+
+// Diagnostics: each is a type whose name carries the shapes, so the compiler's note
+// "'broadcast_incompatible<shape<3, 4>, shape<5>>::value' evaluates to false" names them.
+template <class A, class B>
+struct broadcast_incompatible : std::false_type {};
+template <class A, class B>
+struct matmul_inner_dimensions_differ : std::false_type {};
+template <class From, class To>
+struct reshape_element_count_differs : std::false_type {};
+template <class S, int Axis>
+struct reduction_axis_out_of_range : std::false_type {};
+
+namespace rules {
+
+constexpr bool dims_compatible(index_t a, index_t b) {
+  return a == b || a == 1 || b == 1 || a == dyn || b == dyn;
+}
+constexpr index_t broadcast_dim(index_t a, index_t b) {
+  if (a == b) return a;
+  if (a == 1) return b;
+  if (b == 1) return a;
+  return a == dyn ? b : a;  // the static one wins; equality is checked at run time
+}
+
+template <class A, class B>
+constexpr bool broadcastable() {
+  constexpr std::size_t r = std::max(A::rank, B::rank);
+  for (std::size_t i = 0; i < r; ++i) {
+    index_t a = i < A::rank ? A::dims[A::rank - 1 - i] : 1;
+    index_t b = i < B::rank ? B::dims[B::rank - 1 - i] : 1;
+    if (!dims_compatible(a, b)) return false;
+  }
+  return true;
+}
+
+template <class A, class B>
+constexpr auto broadcast_dims() {
+  constexpr std::size_t r = std::max(A::rank, B::rank);
+  std::array<index_t, r> out{};
+  for (std::size_t i = 0; i < r; ++i) {
+    index_t a = i < A::rank ? A::dims[A::rank - 1 - i] : 1;
+    index_t b = i < B::rank ? B::dims[B::rank - 1 - i] : 1;
+    out[r - 1 - i] = broadcast_dim(a, b);
+  }
+  return out;
+}
+
+}  // namespace rules
+
+/// The NumPy broadcast of two shapes; ill-formed (with a readable error) when incompatible.
+template <class A, class B>
+consteval bool check_broadcast() {
+  static_assert(rules::broadcastable<A, B>() || broadcast_incompatible<A, B>::value,
+                "broadcast: shapes are incompatible; each dimension must match or be 1");
+  return true;
+}
+
+template <class A, class B>
+using broadcast_shape = shape_from<rules::broadcast_dims<A, B>()>;
+
+template <class... S>
+struct broadcast_all;
+template <class S>
+struct broadcast_all<S> {
+  using type = S;
+};
+template <class A, class B, class... Rest>
+struct broadcast_all<A, B, Rest...> {
+  using type = typename broadcast_all<broadcast_shape<A, B>, Rest...>::type;
+};
+
+/// Run-time twin of broadcast_shape: checks dyn extents and returns the result's extents.
+template <class A, class B>
+extents<std::max(A::rank, B::rank)> broadcast_extents(char const* op, extents<A::rank> const& a,
+                                                      extents<B::rank> const& b) {
+  constexpr std::size_t r = std::max(A::rank, B::rank);
+  extents<r> out;
+  for (std::size_t i = 0; i < r; ++i) {
+    index_t sa = i < A::rank ? A::dims[A::rank - 1 - i] : 1;
+    index_t sb = i < B::rank ? B::dims[B::rank - 1 - i] : 1;
+    index_t ea = i < A::rank ? a[A::rank - 1 - i] : 1;
+    index_t eb = i < B::rank ? b[B::rank - 1 - i] : 1;
+    index_t e = ea;
+    if (sa == 1 && sb != 1) e = eb;
+    else if (sb == 1 && sa != 1) e = ea;
+    else if (ea != eb) {
+      throw shape_error(std::string(op) + ": shapes are incompatible for broadcasting: " +
+                        to_string(a) + " and " + to_string(b));
+    }
+    out[r - 1 - i] = e;
+  }
+  return out;
+}
+
+/// A possibly negative axis (as in NumPy) normalised against a rank; -1 if out of range.
+constexpr int normalize_axis(int axis, std::size_t rank) {
+  int r = static_cast<int>(rank);
+  if (axis < -r || axis >= r) return -1;
+  return axis < 0 ? axis + r : axis;
+}
+
+}  // namespace metagrad

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+// Static shapes shape<D...> (a D may be `dyn`, decided at run time) and their run-time twin
+// extents<R>, which every expression carries. e.g. shape<dyn, 784> is a batch of 784-vectors.
+#pragma once
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <utility>
+
+namespace metagrad {
+
+using index_t = std::int64_t;
+
+/// A dimension decided at run time, like std::dynamic_extent; prints as -1 in diagnostics.
+inline constexpr index_t dyn = -1;
+
+template <index_t... D>
+struct shape {
+  static constexpr std::size_t rank = sizeof...(D);
+  static constexpr std::array<index_t, rank> dims{D...};
+  static constexpr bool is_static = ((D != dyn) && ...);
+  /// Number of elements when every extent is static; -1 otherwise.
+  static constexpr index_t static_size = is_static ? (index_t{1} * ... * D) : dyn;
+};
+
+template <class S>
+inline constexpr bool is_shape = false;
+template <index_t... D>
+inline constexpr bool is_shape<shape<D...>> = true;
+
+namespace detail {
+template <auto A, class = std::make_index_sequence<A.size()>>
+struct shape_from_impl;
+template <auto A, std::size_t... I>
+struct shape_from_impl<A, std::index_sequence<I...>> {
+  using type = shape<A[I]...>;
+};
+}  // namespace detail
+
+/// shape_from<std::array<index_t, 2>{2, 3}> is shape<2, 3>.
+template <auto A>
+using shape_from = typename detail::shape_from_impl<A>::type;
+
+/// Run-time extents of an expression of rank R (row-major).
+template <std::size_t R>
+struct extents {
+  std::array<index_t, R> d{};
+
+  static constexpr std::size_t rank = R;
+  constexpr index_t operator[](std::size_t i) const { return d[i]; }
+  constexpr index_t& operator[](std::size_t i) { return d[i]; }
+  constexpr index_t size() const {
+    index_t n = 1;
+    for (auto e : d) n *= e;
+    return n;
+  }
+  /// Row-major strides: strides()[R-1] == 1.
+  constexpr std::array<index_t, R> strides() const {
+    std::array<index_t, R> s{};
+    index_t acc = 1;
+    for (std::size_t i = R; i-- > 0;) s[i] = acc, acc *= d[i];
+    return s;
+  }
+  friend constexpr bool operator==(extents const&, extents const&) = default;
+
+  friend std::ostream& operator<<(std::ostream& os, extents const& e) { return os << to_string(e); }
+  friend std::string to_string(extents const& e) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < R; ++i) s += (i ? ", " : "") + std::to_string(e.d[i]);
+    return s + "]";
+  }
+};
+
+/// The extents of a static shape (dyn entries become 0 until known).
+template <class S>
+constexpr extents<S::rank> static_extents() {
+  extents<S::rank> e;
+  for (std::size_t i = 0; i < S::rank; ++i) e.d[i] = S::dims[i] == dyn ? 0 : S::dims[i];
+  return e;
+}
+
+/// Shape notation used in errors: [2, 3] or [-1, 784] for a dyn batch.
+template <class S>
+std::string shape_string() {
+  std::string s = "[";
+  for (std::size_t i = 0; i < S::rank; ++i) s += (i ? ", " : "") + std::to_string(S::dims[i]);
+  return s + "]";
+}
+
+}  // namespace metagrad

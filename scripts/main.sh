@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The main job: install deps, build Release, run the main example.
+# Extra arguments are passed on to the example.
+set -euo pipefail
+
+# The example to run: examples/<name>.cpp or examples/<name>/main.cpp.
+MAIN_EXAMPLE=or_gate
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/install_deps.sh
+
+generator=()
+[[ -f build/CMakeCache.txt ]] || generator=(-G Ninja)
+cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j 2 --target "example_${MAIN_EXAMPLE}"
+
+exec "build/examples/${MAIN_EXAMPLE}" "$@"

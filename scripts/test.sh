@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# THE test command (CI runs it through .ci/run). Stages:
+#   1. Release build (Ninja) + every ctest: unit, compile-fail, examples, docs snippets
+#   2. Debug -O1 build with ASan+UBSan, unit tests only
+#   3. install into a temp prefix, then build and run tests/install_consumer against it
+# Exits non-zero on the first failure; ends with one "N passed, 0 failed" line.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+jobs=2
+passed=0
+
+banner() { printf '\n==================== %s ====================\n' "$*"; }
+
+# Generator only on a fresh build dir: re-passing a different one to an existing cache fails.
+generator_args() {
+  if [[ ! -f "$1/CMakeCache.txt" ]]; then echo "-G Ninja"; fi
+}
+
+# Runs ctest, echoing its output, and adds its test count to $passed.
+run_ctest() {
+  local log
+  log=$(mktemp)
+  ctest --test-dir "$1" --output-on-failure "${@:2}" 2>&1 | tee "$log"
+  local n
+  n=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]\+\).*/\1/p' "$log" | tail -n1)
+  rm -f "$log"
+  passed=$((passed + ${n:-0}))
+}
+
+banner "dependencies"
+bash scripts/install_deps.sh
+
+banner "Release build"
+start=$SECONDS
+# shellcheck disable=SC2046
+cmake -S . -B build $(generator_args build) -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j "$jobs"
+echo "Release configure+build took $((SECONDS - start)) s"
+
+banner "Release tests"
+run_ctest build -j "$jobs"
+
+banner "ASan+UBSan build (Debug, -O1)"
+start=$SECONDS
+# shellcheck disable=SC2046
+cmake -S . -B build-asan $(generator_args build-asan) \
+  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
+  -DMETAGRAD_SANITIZE=ON -DMETAGRAD_BUILD_EXAMPLES=OFF -DMETAGRAD_BUILD_COMPILE_FAIL_TESTS=OFF
+cmake --build build-asan -j "$jobs"
+echo "ASan configure+build took $((SECONDS - start)) s"
+
+banner "ASan+UBSan unit tests"
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1} \
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+  run_ctest build-asan
+
+banner "install + consumer"
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install build --prefix "$prefix/install"
+cmake -S tests/install_consumer -B "$prefix/consumer-build" -G Ninja \
+  -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix/install"
+cmake --build "$prefix/consumer-build" -j "$jobs"
+run_ctest "$prefix/consumer-build"
+
+banner "summary"
+echo "${passed} passed, 0 failed"

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+// Test helpers: tensors from reference arrays, closeness checks, and JAX-style check_grads
+// (reverse and forward mode against central finite differences, in double precision).
+#pragma once
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <tuple>
+
+#include <metagrad/metagrad.hpp>
+
+namespace mgt {
+namespace mg = metagrad;
+
+/// A tensor of shape S from a reference array (row-major), converted to T.
+template <class S, class T = double, class U, std::size_t N>
+mg::tensor<T, S> from(U const (&a)[N]) {
+  static_assert(S::static_size == static_cast<mg::index_t>(N), "reference array size != shape");
+  mg::tensor<T, S> t;
+  for (std::size_t i = 0; i < N; ++i) t.data()[i] = static_cast<T>(a[i]);
+  return t;
+}
+
+/// A tensor of shape S with deterministic values in [lo, hi).
+template <class S, class T = double>
+mg::tensor<T, S> random(unsigned seed, double lo = -1, double hi = 1) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> d(lo, hi);
+  mg::tensor<T, S> t;
+  for (auto& v : t) v = static_cast<T>(d(gen));
+  return t;
+}
+
+template <class X, class Y>
+void check_close(X const& got, Y const* want, mg::index_t n, double rtol, double atol,
+                 std::string const& what) {
+  REQUIRE(got.size() == n);
+  int bad = 0;
+  for (mg::index_t i = 0; i < n; ++i) {
+    double g = static_cast<double>(got.data()[i]), w = static_cast<double>(want[i]);
+    if (!(std::fabs(g - w) <= atol + rtol * std::fabs(w))) {
+      if (bad++ < 5)
+        FAIL_CHECK(what << ": element " << i << " is " << g << ", expected " << w);
+    }
+  }
+  CHECK_MESSAGE(bad == 0, what << ": " << bad << " of " << n << " elements differ");
+}
+template <class X, class Y>
+void check_close(X const& got, Y const& want, double rtol, double atol, std::string const& what) {
+  if constexpr (std::is_array_v<Y>) check_close(got, want, static_cast<mg::index_t>(std::size(want)), rtol, atol, what);
+  else {
+    REQUIRE(got.shape() == want.shape());
+    check_close(got, want.data(), want.size(), rtol, atol, what);
+  }
+}
+
+/// Checks f's value, vjp (with cotangent cot) and jvp (with tangents) against reference values.
+template <class F, class... In, class Out, class Cot, class... Tan, class JvpOut, class... Grads>
+void check_reference(F f, std::tuple<In...> const& inputs, Out const& out, Cot const& cot,
+                     std::tuple<Tan...> const& tangents, JvpOut const& jvp_out,
+                     Grads const&... grads) {
+  double rtol = 1e-10, atol = 1e-12;
+  auto [value, pullback] = std::apply([&](auto const&... x) { return mg::vjp(f, x...); }, inputs);
+  check_close(value, out, rtol, atol, "value");
+  auto got = pullback(cot);
+  int i = 0;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((check_close(std::get<I>(got), grads, rtol, atol, "vjp of input " + std::to_string(i++))), ...);
+  }(std::index_sequence_for<Grads...>{});
+  auto [v2, tangent_out] = mg::jvp(f, inputs, tangents);
+  check_close(v2, out, rtol, atol, "jvp value");
+  check_close(tangent_out, jvp_out, rtol, atol, "jvp");
+}
+
+/// Reverse and forward mode of f against central finite differences at args (double tensors).
+template <class F, class... Args>
+void check_grads(F f, Args const&... args) {
+  auto y = mg::eval(f(args...));
+  auto cot = random<typename decltype(y)::shape_type>(7);
+  constexpr double h = 1e-6, rtol = 1e-6, atol = 1e-7;
+  auto scalar = [&](auto const&... a) {
+    auto v = mg::eval(f(a...));
+    double s = 0;
+    for (mg::index_t i = 0; i < v.size(); ++i) s += v.data()[i] * cot.data()[i];
+    return s;
+  };
+  auto [value, pullback] = mg::vjp(f, args...);
+  auto grads = pullback(cot);
+  auto tangents = std::tuple{random<typename Args::shape_type>(11 + sizeof(Args))...};
+  auto [v2, jv] = mg::jvp(f, std::tuple<Args const&...>{args...}, tangents);
+  check_close(v2, y, 1e-12, 1e-12, "jvp value");
+
+  // Reverse mode: each gradient element by central differences.
+  std::tuple<Args...> work{args...};
+  mg::detail::static_for<sizeof...(Args)>([&](auto k) {
+    auto& x = std::get<k>(work);
+    auto const& g = std::get<k>(grads);
+    for (mg::index_t i = 0; i < x.size(); ++i) {
+      double keep = x.data()[i];
+      x.data()[i] = keep + h;
+      double up = std::apply(scalar, work);
+      x.data()[i] = keep - h;
+      double down = std::apply(scalar, work);
+      x.data()[i] = keep;
+      double num = (up - down) / (2 * h);
+      CHECK_MESSAGE(std::fabs(g.data()[i] - num) <= atol + rtol * std::fabs(num) * 10,
+                    "vjp of arg " << k << " element " << i << ": " << g.data()[i]
+                                  << " vs finite difference " << num);
+    }
+  });
+
+  // Forward mode: the whole jvp against a central difference along the tangents.
+  auto shifted = [&](double s) {
+    return std::apply(
+        [&](auto const&... t) {
+          return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return mg::eval(f(mg::eval(std::get<I>(std::tie(args...)) + t * s)...));
+          }(std::index_sequence_for<Args...>{});
+        },
+        tangents);
+  };
+  auto up = shifted(h), down = shifted(-h);
+  for (mg::index_t i = 0; i < jv.size(); ++i) {
+    double num = (up.data()[i] - down.data()[i]) / (2 * h);
+    CHECK_MESSAGE(std::fabs(jv.data()[i] - num) <= atol + rtol * std::fabs(num) * 10,
+                  "jvp element " << i << ": " << jv.data()[i] << " vs finite difference " << num);
+  }
+}
+
+}  // namespace mgt
