@@ -35,8 +35,12 @@ class block_cache {
     }
     void* p = std::aligned_alloc(64, bytes);
     if (!p) throw std::bad_alloc{};
+    ++fresh_;
     return p;
   }
+  /// Blocks taken from the system so far (not from the cache): flat in a steady state.
+  std::size_t fresh_blocks() const { return fresh_; }
+
   void release(void* p, std::size_t bytes) {
     auto& list = free_[round(bytes)];
     list.push_back(p);
@@ -45,6 +49,7 @@ class block_cache {
  private:
   static std::size_t round(std::size_t bytes) { return bytes == 0 ? 64 : (bytes + 63) / 64 * 64; }
   std::unordered_map<std::size_t, std::vector<void*>> free_;
+  std::size_t fresh_ = 0;
 };
 
 /// Owning, pooled storage for n elements of T (trivially copyable element types only).

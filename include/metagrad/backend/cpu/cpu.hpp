@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: MIT
 // The cpu policy: every kernel on Eigen.
 #pragma once
+#include "concat.hpp"
+#include "conv2d.hpp"
 #include "elementwise.hpp"
+#include "gather.hpp"
+#include "interop.hpp"
 #include "matmul.hpp"
 #include "permute.hpp"
+#include "pool2d.hpp"
 #include "reduce.hpp"
+#include "slice.hpp"
 #include "threads.hpp"

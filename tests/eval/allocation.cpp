@@ -1,0 +1,52 @@
+// A training step repeated on the same shapes allocates nothing after its first run: every
+// operator new and every block the tensor cache takes from the system is counted.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "support/check.hpp"
+
+namespace {
+std::atomic<long> news{0};
+}  // namespace
+
+// Counting replacements of the global allocation functions (for the whole test binary; only the
+// difference over a measured region is read).
+void* operator new(std::size_t n) {
+  ++news;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc{};
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace mg = metagrad;
+
+TEST_CASE("a repeated training step allocates nothing after the first") {
+  mg::tensor<float, mg::shape<8, 4>> x = mgt::random<mg::shape<8, 4>, float>(1);
+  mg::tensor<float, mg::shape<8, 1>> y = mgt::random<mg::shape<8, 1>, float>(2);
+  auto w1 = mgt::random<mg::shape<4, 16>, float>(3);
+  auto b1 = mgt::random<mg::shape<16>, float>(4);
+  auto w2 = mgt::random<mg::shape<16, 1>, float>(5);
+  auto loss = [&](auto const& w1, auto const& b1, auto const& w2) {
+    auto h = mg::tanh(mg::matmul(x, w1) + b1);
+    return mg::mean(mg::square(mg::matmul(h, w2) - y));
+  };
+  auto step = [&] {
+    auto [l, g] = mg::value_and_grad<0, 1, 2>(loss)(w1, b1, w2);
+    mg::eval_into(w1, w1 - 0.1f * std::get<0>(g));
+    mg::eval_into(b1, b1 - 0.1f * std::get<1>(g));
+    mg::eval_into(w2, w2 - 0.1f * std::get<2>(g));
+    return l.item();
+  };
+  float first = step();
+  step();  // warm-up: the caches reach their steady state
+  auto& cache = mg::detail::block_cache::local();
+  long news_before = news.load();
+  auto blocks_before = cache.fresh_blocks();
+  float last = first;
+  for (int i = 0; i < 20; ++i) last = step();
+  CHECK(news.load() - news_before == 0);
+  CHECK(cache.fresh_blocks() - blocks_before == 0);
+  CHECK(last < first);  // and it trains
+}
