@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace metagrad::detail {
@@ -27,10 +27,10 @@ class block_cache {
   }
 
   void* acquire(std::size_t bytes) {
-    bytes = round(bytes);
-    if (auto it = free_.find(bytes); it != free_.end() && !it->second.empty()) {
-      void* p = it->second.back();
-      it->second.pop_back();
+    auto& list = bucket(round(bytes));
+    if (!list.empty()) {
+      void* p = list.back();
+      list.pop_back();
       return p;
     }
     void* p = std::aligned_alloc(64, bytes);
@@ -42,13 +42,20 @@ class block_cache {
   std::size_t fresh_blocks() const { return fresh_; }
 
   void release(void* p, std::size_t bytes) {
-    auto& list = free_[round(bytes)];
-    list.push_back(p);
+    bucket(round(bytes)).push_back(p);
   }
 
  private:
   static std::size_t round(std::size_t bytes) { return bytes == 0 ? 64 : (bytes + 63) / 64 * 64; }
-  std::unordered_map<std::size_t, std::vector<void*>> free_;
+  // A program uses few distinct sizes: a linear search beats hashing here.
+  std::vector<void*>& bucket(std::size_t bytes) {
+    for (auto& [b, list] : free_)
+      if (b == bytes) return list;
+    free_.emplace_back(bytes, std::vector<void*>{});
+    free_.back().second.reserve(16);
+    return free_.back().second;
+  }
+  std::vector<std::pair<std::size_t, std::vector<void*>>> free_;
   std::size_t fresh_ = 0;
 };
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Scratch memory for intermediate results: a per-thread stack of pooled blocks. A scratch_scope
-// gives back, on exit, every block taken inside it; the blocks return to the block cache, so a
-// repeated evaluation takes the same blocks again and allocates nothing.
+// Scratch memory for intermediate results: a per-thread bump arena over chunks that are kept for
+// the thread's lifetime. A scratch_scope hands back, on exit, everything taken inside it, so a
+// repeated evaluation reuses the same memory and allocates nothing; taking is a pointer bump.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -12,30 +13,43 @@ namespace metagrad::detail {
 
 class scratch {
  public:
+  struct position {
+    std::size_t chunk = 0, used = 0;
+  };
+
   template <class T>
   static T* take(std::size_t n) {
-    auto& s = stack();
-    s.emplace_back(n * sizeof(T));
-    return reinterpret_cast<T*>(s.back().data());
+    return reinterpret_cast<T*>(arena().take(n * sizeof(T)));
   }
-  static std::size_t mark() { return stack().size(); }
-  static void release(std::size_t mark) {
-    auto& s = stack();
-    while (s.size() > mark) s.pop_back();
-  }
+  static position mark() { return arena().at; }
+  static void release(position p) { arena().at = p; }
 
  private:
-  static std::vector<buffer<std::byte>>& stack() {
-    thread_local std::vector<buffer<std::byte>> s = [] {
-      std::vector<buffer<std::byte>> v;
-      v.reserve(1024);
-      return v;
-    }();
+  struct state {
+    std::vector<buffer<std::byte>> chunks;
+    position at;
+
+    std::byte* take(std::size_t bytes) {
+      bytes = (bytes + 63) / 64 * 64;
+      while (at.chunk < chunks.size() && at.used + bytes > chunks[at.chunk].size())
+        ++at.chunk, at.used = 0;
+      if (at.chunk == chunks.size()) {
+        std::size_t last = chunks.empty() ? 0 : chunks.back().size();
+        chunks.emplace_back(std::max({bytes, std::size_t{1} << 20, 2 * last}));
+        at.used = 0;
+      }
+      std::byte* p = chunks[at.chunk].data() + at.used;
+      at.used += bytes;
+      return p;
+    }
+  };
+  static state& arena() {
+    thread_local state s;
     return s;
   }
 };
 
-/// Returns the scratch blocks taken during its lifetime.
+/// Hands back the scratch memory taken during its lifetime.
 class scratch_scope {
  public:
   scratch_scope() : mark_(scratch::mark()) {}
@@ -44,7 +58,7 @@ class scratch_scope {
   ~scratch_scope() { scratch::release(mark_); }
 
  private:
-  std::size_t mark_;
+  scratch::position mark_;
 };
 
 }  // namespace metagrad::detail

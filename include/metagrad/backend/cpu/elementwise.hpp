@@ -72,21 +72,32 @@ struct block_plan<Out, std::tuple<L...>> {
     }
     return k;
   }();
+
+  /// The inner block's length when static and small (Eigen then unrolls), else Eigen::Dynamic.
+  static constexpr Eigen::Index inner_size = [] {
+    index_t n = 1;
+    for (std::size_t d = inner_start; d < R; ++d) {
+      if (Out::dims[d] == dyn) return Eigen::Index(Eigen::Dynamic);
+      n *= Out::dims[d];
+    }
+    return n <= 64 ? Eigen::Index(n) : Eigen::Index(Eigen::Dynamic);
+  }();
 };
 
-template <class T>
-using array_t = Eigen::Array<T, Eigen::Dynamic, 1>;
+template <class T, Eigen::Index Size = Eigen::Dynamic>
+using array_t = Eigen::Array<T, Size, 1>;
 
 template <std::size_t I, class Plan, class E, class Ctx>
 auto build(E const& e, Ctx const& c) {
   using T = value_t<E>;
+  using A = array_t<T, Plan::inner_size>;
   if constexpr (is_constant<E>) {
-    return array_t<T>::Constant(c.n, e.value);
+    return A::Constant(c.n, e.value);
   } else if constexpr (is_zero<E>) {
-    return array_t<T>::Constant(c.n, T(0));
+    return A::Constant(c.n, T(0));
   } else if constexpr (view_leaf<E>) {
-    if constexpr (Plan::inner_broadcast[I]) return array_t<T>::Constant(c.n, e.ptr[c.offset[I]]);
-    else return Eigen::Map<array_t<T> const>(e.ptr + c.offset[I], c.n);
+    if constexpr (Plan::inner_broadcast[I]) return A::Constant(c.n, e.ptr[c.offset[I]]);
+    else return Eigen::Map<A const>(e.ptr + c.offset[I], c.n);
   } else {
     return [&]<std::size_t... A>(std::index_sequence<A...>) {
       using Args = decltype(e.args);
@@ -146,7 +157,8 @@ struct elementwise_kernel<device::cpu> {
     ctx.n = inner;
     std::array<index_t, K ? K : 1> idx{};
     for (index_t o = 0; o < outer; ++o) {
-      Eigen::Map<cpu::detail::array_t<T>>(dst + o * inner, inner) = cpu::detail::build<0, Plan>(e, ctx);
+      Eigen::Map<cpu::detail::array_t<T, Plan::inner_size>>(dst + o * inner, inner) =
+          cpu::detail::build<0, Plan>(e, ctx);
       // Advance the outer odometer and the leaves' offsets.
       for (std::size_t d = K; d-- > 0;) {
         for (std::size_t j = 0; j < N; ++j) ctx.offset[j] += stride[j][d];

@@ -14,16 +14,45 @@ struct kernel<matmul_op<TA, TB>, device::cpu> {
   template <class T>
   using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-  template <class T>
+  // Static extents of a 2-D operand's last two axes, when small enough for Eigen's unrolled
+  // fixed-size products; Eigen::Dynamic otherwise.
+  template <class S, std::size_t Axis>
+  static constexpr Eigen::Index fixed() {
+    constexpr index_t d = S::dims[S::rank - 2 + Axis];
+    constexpr bool small = S::dims[S::rank - 2] != dyn && S::dims[S::rank - 1] != dyn &&
+                           S::dims[S::rank - 2] * S::dims[S::rank - 1] <= 64;
+    return small ? Eigen::Index(d) : Eigen::Index(Eigen::Dynamic);
+  }
+  template <class T, Eigen::Index R, Eigen::Index C>
+  using fixed_matrix = Eigen::Matrix<T, R, C, (C == 1 && R != 1) ? Eigen::ColMajor : Eigen::RowMajor>;
+
+  template <class SA, class SB, class T>
   static void gemm(T* c, T const* a, index_t ar, index_t ac, T const* b, index_t br, index_t bc) {
-    Eigen::Map<matrix<T> const> A(a, ar, ac);
-    Eigen::Map<matrix<T> const> B(b, br, bc);
-    index_t m = TA ? ac : ar, n = TB ? br : bc;
-    Eigen::Map<matrix<T>> C(c, m, n);
-    if constexpr (!TA && !TB) C.noalias() = A * B;
-    else if constexpr (!TA && TB) C.noalias() = A * B.transpose();
-    else if constexpr (TA && !TB) C.noalias() = A.transpose() * B;
-    else C.noalias() = A.transpose() * B.transpose();
+    constexpr bool batched_lhs = SB::rank == 2 && SA::rank > 2;  // lhs rows folded: not static
+    constexpr Eigen::Index far = batched_lhs ? Eigen::Dynamic : fixed<SA, 0>(), fac = fixed<SA, 1>();
+    constexpr Eigen::Index fbr = fixed<SB, 0>(), fbc = fixed<SB, 1>();
+    if constexpr (far != Eigen::Dynamic && fac != Eigen::Dynamic && fbr != Eigen::Dynamic &&
+                  fbc != Eigen::Dynamic) {
+      Eigen::Map<fixed_matrix<T, far, fac> const> A(a);
+      Eigen::Map<fixed_matrix<T, fbr, fbc> const> B(b);
+      constexpr Eigen::Index m = TA ? fac : far, n = TB ? fbr : fbc;
+      Eigen::Map<fixed_matrix<T, m, n>> C(c);
+      multiply(C, A, B);
+    } else {
+      Eigen::Map<matrix<T> const> A(a, ar, ac);
+      Eigen::Map<matrix<T> const> B(b, br, bc);
+      index_t m = TA ? ac : ar, n = TB ? br : bc;
+      Eigen::Map<matrix<T>> C(c, m, n);
+      multiply(C, A, B);
+    }
+  }
+
+  template <class C, class A, class B>
+  static void multiply(C& out, A const& a, B const& b) {
+    if constexpr (!TA && !TB) out.noalias() = a * b;
+    else if constexpr (!TA && TB) out.noalias() = a * b.transpose();
+    else if constexpr (TA && !TB) out.noalias() = a.transpose() * b;
+    else out.noalias() = a.transpose() * b.transpose();
   }
 
   template <class T, std::size_t R, class A, class B>
@@ -33,7 +62,7 @@ struct kernel<matmul_op<TA, TB>, device::cpu> {
     index_t m = out[R - 2], n = out[R - 1];
     if constexpr (rb == 2 && !TA) {
       // No batch on the rhs: fold the lhs batch into its rows.
-      gemm(dst, a.ptr, a.ext.size() / ac, ac, b.ptr, br, bc);
+      gemm<shape_t<A>, shape_t<B>>(dst, a.ptr, a.ext.size() / ac, ac, b.ptr, br, bc);
       (void)m, (void)n;
     } else {
       index_t batches = 1;
@@ -51,7 +80,7 @@ struct kernel<matmul_op<TA, TB>, device::cpu> {
       }
       index_t oa = 0, ob = 0;
       for (index_t i = 0; i < batches; ++i) {
-        gemm(dst + i * m * n, a.ptr + oa, ar, ac, b.ptr + ob, br, bc);
+        gemm<shape_t<A>, shape_t<B>>(dst + i * m * n, a.ptr + oa, ar, ac, b.ptr + ob, br, bc);
         for (std::size_t d = nb; d-- > 0;) {
           oa += sa[d], ob += sb[d];
           if (++idx[d] < out[d]) break;
