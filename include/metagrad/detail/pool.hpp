@@ -27,7 +27,8 @@ class block_cache {
   }
 
   void* acquire(std::size_t bytes) {
-    auto& list = bucket(round(bytes));
+    bytes = round(bytes);
+    auto& list = bucket(bytes);
     if (!list.empty()) {
       void* p = list.back();
       list.pop_back();
