@@ -33,6 +33,16 @@ mg::tensor<T, S> random(unsigned seed, double lo = -1, double hi = 1) {
   return t;
 }
 
+/// A tensor shaped like t (run-time extents included) with deterministic values in [lo, hi).
+template <class X>
+auto random_like(X const& t, unsigned seed, double lo = -1, double hi = 1) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> d(lo, hi);
+  mg::tensor<typename X::value_type, typename X::shape_type> r(t.shape());
+  for (auto& v : r) v = static_cast<typename X::value_type>(d(gen));
+  return r;
+}
+
 template <class X, class Y>
 void check_close(X const& got, Y const* want, mg::index_t n, double rtol, double atol,
                  std::string const& what) {
@@ -78,7 +88,7 @@ void check_reference(F f, std::tuple<In...> const& inputs, Out const& out, Cot c
 template <class F, class... Args>
 void check_grads(F f, Args const&... args) {
   auto y = mg::eval(f(args...));
-  auto cot = random<typename decltype(y)::shape_type>(7);
+  auto cot = random_like(y, 7);
   constexpr double h = 1e-6, rtol = 1e-6, atol = 1e-7;
   auto scalar = [&](auto const&... a) {
     auto v = mg::eval(f(a...));
@@ -88,7 +98,7 @@ void check_grads(F f, Args const&... args) {
   };
   auto [value, pullback] = mg::vjp(f, args...);
   auto grads = pullback(cot);
-  auto tangents = std::tuple{random<typename Args::shape_type>(11 + sizeof(Args))...};
+  auto tangents = std::tuple{random_like(args, 11 + sizeof(Args))...};
   auto [v2, jv] = mg::jvp(f, std::tuple<Args const&...>{args...}, tangents);
   check_close(v2, y, 1e-12, 1e-12, "jvp value");
 

@@ -55,6 +55,15 @@ auto unwrap_single(Tuple&& t) {
   else return std::forward<Tuple>(t);
 }
 
+/// A tuple element as an expression that stays valid after the call: tensors held by value in
+/// the tuple are moved into shared ownership, references and expressions are viewed.
+template <class Elem, class X>
+auto lasting_expr(X const& x) {
+  if constexpr (!std::is_reference_v<Elem> && is_tensor<std::remove_cv_t<Elem>>)
+    return shared_view<value_t<X>, shape_t<X>, device_t<X>>(x);
+  else return as_expr(x);
+}
+
 template <class T>
 using tensor_for = tensor<value_t<expr_t<T>>, shape_t<expr_t<T>>, device_t<expr_t<T>>>;
 
@@ -160,29 +169,30 @@ template <class F, class... P, class... T>
 auto jvp(F f, std::tuple<P...> const& primals, std::tuple<T...> const& tangents) {
   static_assert(sizeof...(P) == sizeof...(T), "jvp: one tangent per primal");
   constexpr int L = detail::next_level<P..., T...>;
-  return std::apply(
-      [&](auto const&... p) {
-        return [&]<std::size_t... I>(std::index_sequence<I...>) {
-          auto out = detail::call_marked<L, I...>(f, p...);
-          auto tans = std::apply([](auto const&... t) { return std::tuple{as_expr(t)...}; }, tangents);
-          detail::static_for<sizeof...(P)>([&](auto i) {
-            if (std::get<i>(tans).ext != as_expr(std::get<i>(primals)).ext)
-              detail::throw_shape_error("jvp: tangent extents differ from the primal's",
-                                        std::get<i>(tans).ext, " vs ",
-                                        as_expr(std::get<i>(primals)).ext);
-          });
-          if constexpr (L == 1) {
-            detail::scratch_scope scope;
-            auto traced = trace(out);
-            auto value = eval(traced);
-            auto derivative = eval(tangent<L>(traced, tans));
-            return std::pair{std::move(value), std::move(derivative)};
-          } else {
-            return std::pair{out, tangent<L>(out, tans)};
-          }
-        }(std::index_sequence_for<P...>{});
-      },
-      primals);
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    // Inside another transformation the result outlives this call: keep what it reads alive.
+    auto lasting = [&]<class Elem>(auto const& x) {
+      if constexpr (L == 1) return as_expr(x);
+      else return detail::lasting_expr<Elem>(x);
+    };
+    auto prims = std::tuple{lasting.template operator()<P>(std::get<I>(primals))...};
+    auto tans = std::tuple{lasting.template operator()<T>(std::get<I>(tangents))...};
+    detail::static_for<sizeof...(P)>([&](auto i) {
+      if (std::get<i>(tans).ext != std::get<i>(prims).ext)
+        detail::throw_shape_error("jvp: tangent extents differ from the primal's",
+                                  std::get<i>(tans).ext, " vs ", std::get<i>(prims).ext);
+    });
+    auto out = detail::call_marked<L, I...>(f, std::get<I>(prims)...);
+    if constexpr (L == 1) {
+      detail::scratch_scope scope;
+      auto traced = trace(out);
+      auto value = eval(traced);
+      auto derivative = eval(tangent<L>(traced, tans));
+      return std::pair{std::move(value), std::move(derivative)};
+    } else {
+      return std::pair{out, tangent<L>(out, tans)};
+    }
+  }(std::index_sequence_for<P...>{});
 }
 
 /// The Hessian-vector product H(x)·v of a scalar function: jvp of grad.

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <iterator>
+#include <memory>
 #include <ranges>
 #include <string>
 
@@ -143,6 +144,20 @@ class tensor {
 
   extents<rank> ext_ = static_extents<Shape>();
   detail::buffer<T> buf_;
+};
+
+/// A view that shares ownership of a tensor: what transformations keep when an expression they
+/// return must outlive a tensor the caller passed by value (e.g. jvp(f, std::tuple{x}, std::tuple{v})
+/// inside another transformation).
+template <class T, class Shape, class Device = device::cpu>
+struct shared_view : tensor_view<T, Shape, Device> {
+  std::shared_ptr<tensor<T, Shape, Device> const> owner;
+
+  explicit shared_view(tensor<T, Shape, Device> t)
+      : owner(std::make_shared<tensor<T, Shape, Device> const>(std::move(t))) {
+    this->ptr = owner->data();
+    this->ext = owner->shape();
+  }
 };
 
 template <class E>
