@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 // Reverse mode: cotangents flow from the output to the arguments of the transformation at level L
-// by each op's vjp rule, in reverse topological order (a tree walk over the expression's type).
-//   - eager: over a traced expression; cotangents are materialized where they are shared (at a
-//     cached node, or an elementwise node with several dependent args) and otherwise stay
-//     symbolic, so elementwise chains of the backward pass fuse; arguments accumulate into buffers.
-//   - symbolic: builds the cotangent of each argument as an expression (for grad of grad).
+// by each op's vjp rule, in reverse topological order (a tree walk over the expression's type),
+// and the walk returns, for each argument, the sum of the cotangents that reached it.
+//   - eager (on a traced expression): a cotangent is materialized where it is shared - at a
+//     cached node, or an elementwise node with several dependent args - and otherwise stays
+//     symbolic, so elementwise chains of the backward pass fuse; each argument's sum is then
+//     evaluated in one pass;
+//   - symbolic: nothing is materialized; the sums are expressions (for grad of grad).
 #pragma once
 #include <array>
 #include <tuple>
 
+#include "../ops/broadcast_to.hpp"
+#include "../ops/reshape.hpp"
 #include "trace.hpp"
 
 namespace metagrad {
@@ -31,43 +35,6 @@ auto call_vjp(E const& e, G const& g) {
 }
 
 }  // namespace detail
-
-/// Sums eagerly computed cotangents into one tensor per argument.
-template <class... Tensors>
-struct grad_accumulator {
-  std::tuple<Tensors...> grads;
-  std::array<bool, sizeof...(Tensors)> written{};
-
-  template <std::size_t K, class G>
-  void add(G const& g) {
-    auto& t = std::get<K>(grads);
-    if (!written[K]) evaluate_into(t.data(), g), written[K] = true;
-    else evaluate_into(t.data(), t.view() + g);
-  }
-  /// Arguments no cotangent reached are zero.
-  void finish() {
-    detail::static_for<sizeof...(Tensors)>([&](auto k) {
-      if (!written[k]) std::fill_n(std::get<k>(grads).data(), std::get<k>(grads).size(), 0);
-    });
-  }
-};
-
-template <int L, class E, class G, class Acc>
-void backward(E const& e, G const& g, Acc& acc) {
-  if constexpr (!depends_on<E, L> || is_zero<G>) {
-    return;
-  } else if constexpr (is_bind_at<E, L>) {
-    acc.template add<detail::bind_index<E, L>::index>(g);
-  } else {
-    auto go = [&](auto const& gm) {
-      auto cts = detail::call_vjp(e, gm);
-      detail::static_for<std::tuple_size_v<decltype(e.args)>>(
-          [&](auto i) { backward<L>(std::get<i>(e.args), std::get<i>(cts), acc); });
-    };
-    if constexpr (is_cached<E> || detail::dependent_args<E, L>() > 1) go(materialize(g));
-    else go(g);
-  }
-}
 
 /// No cotangent reached this argument (yet).
 struct no_cotangent {};
@@ -99,9 +66,29 @@ auto no_cotangents() {
 }
 }  // namespace detail
 
-/// The cotangents of the N arguments of level L, as expressions (no_cotangent where none flows).
-template <int L, std::size_t N, class E, class G>
-auto backward_symbolic(E const& e, G const& g) {
+namespace detail {
+template <class Op>
+inline constexpr bool moves_data = false;  // ops that only re-index: reading them costs nothing
+template <class S>
+inline constexpr bool moves_data<broadcast_to_op<S>> = true;
+template <class S>
+inline constexpr bool moves_data<reshape_op<S>> = true;
+
+/// A cotangent that costs nothing to read again: a leaf, or one broadcast or reshaped.
+template <class G>
+constexpr bool cheap() {
+  if constexpr (is_leaf<G>) return true;
+  else if constexpr (is_node<G>) {
+    if constexpr (moves_data<typename G::op_type>) return cheap<std::tuple_element_t<0, decltype(G::args)>>();
+    else return false;
+  } else return false;
+}
+}  // namespace detail
+
+/// The cotangents of the N arguments of level L (no_cotangent where none flows). Eager: e is
+/// traced and shared cotangents are materialized in scratch memory.
+template <int L, std::size_t N, bool Eager, class E, class G>
+auto backward(E const& e, G const& g) {
   if constexpr (!depends_on<E, L> || is_zero<G>) {
     return detail::no_cotangents<N>();
   } else if constexpr (is_bind_at<E, L>) {
@@ -110,11 +97,14 @@ auto backward_symbolic(E const& e, G const& g) {
       if constexpr (i == k) return g;
       else return no_cotangent{};
     });
+  } else if constexpr (Eager && !detail::cheap<G>() &&
+                       (is_cached<E> || detail::dependent_args<E, L>() > 1)) {
+    return backward<L, N, Eager>(e, materialize(g));
   } else {
     auto cts = detail::call_vjp(e, g);
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
       return detail::fold_cotangents(detail::no_cotangents<N>(),
-                                     backward_symbolic<L, N>(std::get<I>(e.args), std::get<I>(cts))...);
+                                     backward<L, N, Eager>(std::get<I>(e.args), std::get<I>(cts))...);
     }(std::make_index_sequence<std::tuple_size_v<decltype(e.args)>>{});
   }
 }

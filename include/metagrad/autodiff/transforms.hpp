@@ -49,6 +49,22 @@ consteval bool check_scalar_output() {
   return true;
 }
 
+/// An argument's summed cotangent evaluated into a new tensor (zeros where none flowed).
+template <class C, class A>
+auto evaluate_cotangent(C const& ct, A const& arg) {
+  tensor<value_t<A>, shape_t<A>, device_t<A>> out(arg.ext, uninitialized_t{});
+  if constexpr (std::is_same_v<C, no_cotangent>) std::fill_n(out.data(), out.size(), value_t<A>(0));
+  else evaluate_into(out.data(), ct);
+  return out;
+}
+template <class... C, class... Args>
+auto evaluate_cotangents(std::tuple<C...> const& cts, Args const&... args) {
+  auto exprs = std::tuple{as_expr(args)...};
+  return [&]<std::size_t... K>(std::index_sequence<K...>) {
+    return std::tuple{evaluate_cotangent(std::get<K>(cts), std::get<K>(exprs))...};
+  }(std::index_sequence_for<Args...>{});
+}
+
 template <class Tuple>
 auto unwrap_single(Tuple&& t) {
   if constexpr (std::tuple_size_v<std::remove_cvref_t<Tuple>> == 1) return std::get<0>(std::forward<Tuple>(t));
@@ -81,17 +97,13 @@ struct grad_fn_impl {
       // Concrete arguments: evaluate.
       scratch_scope scope;
       auto traced = trace(out);
-      grad_accumulator<tensor_for<std::tuple_element_t<I, std::tuple<Args...>>>...> acc{
-          {tensor_for<std::tuple_element_t<I, std::tuple<Args...>>>(
-              as_expr(std::get<I>(arg_tuple)).ext, uninitialized_t{})...}};
-      backward<L>(traced, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext), acc);
-      acc.finish();
-      auto grads = unwrap_single(std::move(acc.grads));
+      auto cts = backward<L, sizeof...(I), true>(traced, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext));
+      auto grads = unwrap_single(evaluate_cotangents(cts, std::get<I>(arg_tuple)...));
       if constexpr (WithValue) return std::pair{eval(traced), std::move(grads)};
       else return grads;
     } else {
       // Inside another transformation: return expressions.
-      auto cts = backward_symbolic<L, sizeof...(I)>(out, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext));
+      auto cts = backward<L, sizeof...(I), false>(out, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext));
       auto grads = [&]<std::size_t... P>(std::index_sequence<P...>) {
         return std::tuple{[&] {
           auto const& ct = std::get<P>(cts);
@@ -147,15 +159,12 @@ auto vjp(F f, Args const&... args) {
             detail::scratch_scope scope;
             auto out = detail::call_marked<1, I...>(f, a...);
             auto traced = trace(out);
-            grad_accumulator<detail::tensor_for<decltype(a)>...> acc{
-                {detail::tensor_for<decltype(a)>(a.ext, detail::uninitialized_t{})...}};
             auto ct = as_expr(cotangent);
             if (ct.ext != out.ext)
               detail::throw_shape_error("vjp: cotangent extents differ from the output's", ct.ext,
                                         " vs ", out.ext);
-            backward<1>(traced, ct, acc);
-            acc.finish();
-            return std::move(acc.grads);
+            auto cts = backward<1, sizeof...(Args), true>(traced, ct);
+            return detail::evaluate_cotangents(cts, a...);
           }(std::index_sequence_for<Args...>{});
         },
         views);
