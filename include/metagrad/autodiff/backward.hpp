@@ -22,16 +22,18 @@ namespace detail {
 template <class E, int L>
 constexpr std::size_t dependent_args() {
   if constexpr (has_args<E>)
-    return []<class... A>(std::tuple<A...> const*) { return ((depends_on<A, L> ? 1u : 0u) + ... + 0u); }(
-        static_cast<decltype(E::args) const*>(nullptr));
-  else return 0;
+    return []<class... A>(std::tuple<A...> const*) {
+      return ((depends_on<A, L> ? 1u : 0u) + ... + 0u);
+    }(static_cast<decltype(E::args) const*>(nullptr));
+  else
+    return 0;
 }
 
 /// The op's vjp rule: one cotangent per arg.
 template <class E, class G>
 auto call_vjp(E const& e, G const& g) {
-  return std::apply([&](auto const&... a) { return E::op_type::vjp(e.op, g, value_of(e), a...); },
-                    e.args);
+  return detail::unpack(
+      e.args, [&](auto const&... a) { return E::op_type::vjp(e.op, g, value_of(e), a...); });
 }
 
 }  // namespace detail
@@ -42,15 +44,19 @@ struct no_cotangent {};
 namespace detail {
 template <class A, class B>
 auto add_cotangents(A const& a, B const& b) {
-  if constexpr (std::is_same_v<A, no_cotangent>) return b;
-  else if constexpr (std::is_same_v<B, no_cotangent>) return a;
-  else return a + b;
+  if constexpr (std::is_same_v<A, no_cotangent>)
+    return b;
+  else if constexpr (std::is_same_v<B, no_cotangent>)
+    return a;
+  else
+    return a + b;
 }
 template <class... A, class... B>
 auto add_cotangent_tuples(std::tuple<A...> const& a, std::tuple<B...> const& b) {
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
     return std::tuple{add_cotangents(std::get<I>(a), std::get<I>(b))...};
-  }(std::index_sequence_for<A...>{});
+  }
+  (std::index_sequence_for<A...>{});
 }
 template <class S>
 auto fold_cotangents(S const& s) {
@@ -77,11 +83,15 @@ inline constexpr bool moves_data<reshape_op<S>> = true;
 /// A cotangent that costs nothing to read again: a leaf, or one broadcast or reshaped.
 template <class G>
 constexpr bool cheap() {
-  if constexpr (is_leaf<G>) return true;
+  if constexpr (is_leaf<G>)
+    return true;
   else if constexpr (is_node<G>) {
-    if constexpr (moves_data<typename G::op_type>) return cheap<std::tuple_element_t<0, decltype(G::args)>>();
-    else return false;
-  } else return false;
+    if constexpr (moves_data<typename G::op_type>)
+      return cheap<std::tuple_element_t<0, decltype(G::args)>>();
+    else
+      return false;
+  } else
+    return false;
 }
 }  // namespace detail
 
@@ -94,8 +104,10 @@ auto backward(E const& e, G const& g) {
   } else if constexpr (is_bind_at<E, L>) {
     constexpr std::size_t k = detail::bind_index<E, L>::index;
     return detail::tuple_generate<N>([&](auto i) {
-      if constexpr (i == k) return g;
-      else return no_cotangent{};
+      if constexpr (i == k)
+        return g;
+      else
+        return no_cotangent{};
     });
   } else if constexpr (Eager && !detail::cheap<G>() &&
                        (is_cached<E> || detail::dependent_args<E, L>() > 1)) {
@@ -103,9 +115,11 @@ auto backward(E const& e, G const& g) {
   } else {
     auto cts = detail::call_vjp(e, g);
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return detail::fold_cotangents(detail::no_cotangents<N>(),
-                                     backward<L, N, Eager>(std::get<I>(e.args), std::get<I>(cts))...);
-    }(std::make_index_sequence<std::tuple_size_v<decltype(e.args)>>{});
+      return detail::fold_cotangents(
+          detail::no_cotangents<N>(),
+          backward<L, N, Eager>(std::get<I>(e.args), std::get<I>(cts))...);
+    }
+    (std::make_index_sequence<std::tuple_size_v<decltype(e.args)>>{});
   }
 }
 

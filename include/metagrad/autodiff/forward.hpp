@@ -14,11 +14,9 @@ auto tangent(E const& e, Tangents const& t) {
   } else if constexpr (is_bind_at<E, L>) {
     return std::get<detail::bind_index<E, L>::index>(t);
   } else {
-    return std::apply(
-        [&](auto const&... a) {
-          return E::op_type::jvp(e.op, value_of(e), a..., tangent<L>(a, t)...);
-        },
-        e.args);
+    return detail::unpack(e.args, [&](auto const&... a) {
+      return E::op_type::jvp(e.op, value_of(e), a..., tangent<L>(a, t)...);
+    });
   }
 }
 

@@ -13,12 +13,12 @@
 namespace metagrad {
 
 template <class Op, class... Args>
-struct cached : tensor_view<typename node<Op, Args...>::value_type,
-                            typename node<Op, Args...>::shape_type,
-                            typename node<Op, Args...>::device_type> {
-  using view_type = tensor_view<typename node<Op, Args...>::value_type,
-                                typename node<Op, Args...>::shape_type,
-                                typename node<Op, Args...>::device_type>;
+struct cached
+    : tensor_view<typename node<Op, Args...>::value_type, typename node<Op, Args...>::shape_type,
+                  typename node<Op, Args...>::device_type> {
+  using view_type =
+      tensor_view<typename node<Op, Args...>::value_type, typename node<Op, Args...>::shape_type,
+                  typename node<Op, Args...>::device_type>;
   using op_type = Op;
   [[no_unique_address]] Op op;
   std::tuple<Args...> args;
@@ -53,11 +53,14 @@ inline constexpr bool is_bind_at = detail::bind_index<E, L>::value;
 
 template <class E, int L>
 constexpr bool depends_on_fn() {
-  if constexpr (is_bind_at<E, L>) return true;
+  if constexpr (is_bind_at<E, L>)
+    return true;
   else if constexpr (has_args<E>)
-    return []<class... A>(std::tuple<A...> const*) { return (depends_on_fn<A, L>() || ...); }(
-        static_cast<decltype(E::args) const*>(nullptr));
-  else return false;
+    return []<class... A>(std::tuple<A...> const*) {
+      return (depends_on_fn<A, L>() || ...);
+    }(static_cast<decltype(E::args) const*>(nullptr));
+  else
+    return false;
 }
 template <class E, int L>
 inline constexpr bool depends_on = depends_on_fn<E, L>();
@@ -82,19 +85,18 @@ auto trace(E const& e) {
   if constexpr (!has_args<E> || is_cached<E>) {
     return e;
   } else {
-    auto args = std::apply([](auto const&... a) { return std::tuple{trace(a)...}; }, e.args);
+    auto args = detail::unpack(e.args, [](auto const&... a) { return std::tuple{trace(a)...}; });
     using Op = typename E::op_type;
     if constexpr (is_elementwise_op<Op>) {
-      return std::apply([&](auto const&... a) { return node<Op, std::remove_cvref_t<decltype(a)>...>(e.op, a...); },
-                        args);
+      return detail::unpack(args, [&](auto const&... a) {
+        return node<Op, std::remove_cvref_t<decltype(a)>...>(e.op, a...);
+      });
     } else {
-      return std::apply(
-          [&](auto const&... a) {
-            using C = cached<Op, std::remove_cvref_t<decltype(a)>...>;
-            auto value = materialize(node<Op, std::remove_cvref_t<decltype(a)>...>(e.op, a...));
-            return C(value, e.op, args);
-          },
-          args);
+      return detail::unpack(args, [&](auto const&... a) {
+        using C = cached<Op, std::remove_cvref_t<decltype(a)>...>;
+        auto value = materialize(node<Op, std::remove_cvref_t<decltype(a)>...>(e.op, a...));
+        return C(value, e.op, args);
+      });
     }
   }
 }
@@ -102,8 +104,10 @@ auto trace(E const& e) {
 /// A node's own value for its derivative rules: the view of a cached node, else the node.
 template <class E>
 auto value_of(E const& e) {
-  if constexpr (is_cached<E>) return as_view(e);
-  else return e;
+  if constexpr (is_cached<E>)
+    return as_view(e);
+  else
+    return e;
 }
 
 }  // namespace metagrad

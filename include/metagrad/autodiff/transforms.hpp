@@ -30,15 +30,16 @@ inline constexpr int next_level = 1 + std::max({0, level_of<expr_t<Args>>...});
 template <int L, std::size_t J, std::size_t... I, class A>
 auto mark(A const& a) {
   constexpr int pos = position_of<J, I...>();
-  if constexpr (pos < 0) return as_expr(a);
-  else return make_node(bind_op<L, static_cast<std::size_t>(pos)>{}, as_expr(a));
+  if constexpr (pos < 0)
+    return as_expr(a);
+  else
+    return make_node(bind_op<L, static_cast<std::size_t>(pos)>{}, as_expr(a));
 }
 
 template <int L, std::size_t... I, class F, class... Args>
 auto call_marked(F& f, Args const&... args) {
-  return [&]<std::size_t... J>(std::index_sequence<J...>) {
-    return f(mark<L, J, I...>(args)...);
-  }(std::index_sequence_for<Args...>{});
+  return [&]<std::size_t... J>(std::index_sequence<J...>) { return f(mark<L, J, I...>(args)...); }
+  (std::index_sequence_for<Args...>{});
 }
 
 template <class E>
@@ -53,8 +54,10 @@ consteval bool check_scalar_output() {
 template <class C, class A>
 auto evaluate_cotangent(C const& ct, A const& arg) {
   tensor<value_t<A>, shape_t<A>, device_t<A>> out(arg.ext, uninitialized_t{});
-  if constexpr (std::is_same_v<C, no_cotangent>) std::fill_n(out.data(), out.size(), value_t<A>(0));
-  else evaluate_into(out.data(), ct);
+  if constexpr (std::is_same_v<C, no_cotangent>)
+    std::fill_n(out.data(), out.size(), value_t<A>(0));
+  else
+    evaluate_into(out.data(), ct);
   return out;
 }
 template <class... C, class... Args>
@@ -62,13 +65,16 @@ auto evaluate_cotangents(std::tuple<C...> const& cts, Args const&... args) {
   auto exprs = std::tuple{as_expr(args)...};
   return [&]<std::size_t... K>(std::index_sequence<K...>) {
     return std::tuple{evaluate_cotangent(std::get<K>(cts), std::get<K>(exprs))...};
-  }(std::index_sequence_for<Args...>{});
+  }
+  (std::index_sequence_for<Args...>{});
 }
 
 template <class Tuple>
 auto unwrap_single(Tuple&& t) {
-  if constexpr (std::tuple_size_v<std::remove_cvref_t<Tuple>> == 1) return std::get<0>(std::forward<Tuple>(t));
-  else return std::forward<Tuple>(t);
+  if constexpr (std::tuple_size_v<std::remove_cvref_t<Tuple>> == 1)
+    return std::get<0>(std::forward<Tuple>(t));
+  else
+    return std::forward<Tuple>(t);
 }
 
 /// A tuple element as an expression that stays valid after the call: tensors held by value in
@@ -77,7 +83,8 @@ template <class Elem, class X>
 auto lasting_expr(X const& x) {
   if constexpr (!std::is_reference_v<Elem> && is_tensor<std::remove_cv_t<Elem>>)
     return shared_view<value_t<X>, shape_t<X>, device_t<X>>(x);
-  else return as_expr(x);
+  else
+    return as_expr(x);
 }
 
 template <class T>
@@ -97,23 +104,31 @@ struct grad_fn_impl {
       // Concrete arguments: evaluate.
       scratch_scope scope;
       auto traced = trace(out);
-      auto cts = backward<L, sizeof...(I), true>(traced, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext));
+      auto cts = backward<L, sizeof...(I), true>(
+          traced, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext));
       auto grads = unwrap_single(evaluate_cotangents(cts, std::get<I>(arg_tuple)...));
-      if constexpr (WithValue) return std::pair{eval(traced), std::move(grads)};
-      else return grads;
+      if constexpr (WithValue)
+        return std::pair{eval(traced), std::move(grads)};
+      else
+        return grads;
     } else {
       // Inside another transformation: return expressions.
-      auto cts = backward<L, sizeof...(I), false>(out, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext));
+      auto cts = backward<L, sizeof...(I), false>(
+          out, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext));
       auto grads = [&]<std::size_t... P>(std::index_sequence<P...>) {
         return std::tuple{[&] {
           auto const& ct = std::get<P>(cts);
           if constexpr (std::is_same_v<std::remove_cvref_t<decltype(ct)>, no_cotangent>)
             return zeros_like(as_expr(std::get<I>(arg_tuple)));
-          else return ct;
+          else
+            return ct;
         }()...};
-      }(std::make_index_sequence<sizeof...(I)>{});
-      if constexpr (WithValue) return std::pair{out, unwrap_single(std::move(grads))};
-      else return unwrap_single(std::move(grads));
+      }
+      (std::make_index_sequence<sizeof...(I)>{});
+      if constexpr (WithValue)
+        return std::pair{out, unwrap_single(std::move(grads))};
+      else
+        return unwrap_single(std::move(grads));
     }
   }
 };
@@ -135,39 +150,42 @@ struct grad_fn {
 /// auto dw = grad<1>(f)(x, w);  auto [dx, dw] = grad<0, 1>(f)(x, w);
 template <std::size_t... I, class F>
 auto grad(F f) {
-  if constexpr (sizeof...(I) == 0) return detail::grad_fn<false, F, 0>{std::move(f)};
-  else return detail::grad_fn<false, F, I...>{std::move(f)};
+  if constexpr (sizeof...(I) == 0)
+    return detail::grad_fn<false, F, 0>{std::move(f)};
+  else
+    return detail::grad_fn<false, F, I...>{std::move(f)};
 }
 
 /// The value and the gradient from one forward pass, e.g. auto [loss, g] = value_and_grad(f)(p);
 template <std::size_t... I, class F>
 auto value_and_grad(F f) {
-  if constexpr (sizeof...(I) == 0) return detail::grad_fn<true, F, 0>{std::move(f)};
-  else return detail::grad_fn<true, F, I...>{std::move(f)};
+  if constexpr (sizeof...(I) == 0)
+    return detail::grad_fn<true, F, 0>{std::move(f)};
+  else
+    return detail::grad_fn<true, F, I...>{std::move(f)};
 }
 
-/// The value of f and its pullback: auto [y, pullback] = vjp(f, x, w); auto [dx, dw] = pullback(ct);
-/// The pullback reads the arguments again when called: keep them alive until then.
+/// The value of f and its pullback: auto [y, pullback] = vjp(f, x, w); auto [dx, dw] =
+/// pullback(ct); The pullback reads the arguments again when called: keep them alive until then.
 template <class F, class... Args>
 auto vjp(F f, Args const&... args) {
   auto views = std::tuple{as_expr(args)...};
-  auto value = eval(std::apply(f, views));
+  auto value = eval(detail::unpack(views, f));
   auto pullback = [f, views](auto const& cotangent) {
-    return std::apply(
-        [&](auto const&... a) {
-          return [&]<std::size_t... I>(std::index_sequence<I...>) {
-            detail::scratch_scope scope;
-            auto out = detail::call_marked<1, I...>(f, a...);
-            auto traced = trace(out);
-            auto ct = as_expr(cotangent);
-            if (ct.ext != out.ext)
-              detail::throw_shape_error("vjp: cotangent extents differ from the output's", ct.ext,
-                                        " vs ", out.ext);
-            auto cts = backward<1, sizeof...(Args), true>(traced, ct);
-            return detail::evaluate_cotangents(cts, a...);
-          }(std::index_sequence_for<Args...>{});
-        },
-        views);
+    return detail::unpack(views, [&](auto const&... a) {
+      return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        detail::scratch_scope scope;
+        auto out = detail::call_marked<1, I...>(f, a...);
+        auto traced = trace(out);
+        auto ct = as_expr(cotangent);
+        if (ct.ext != out.ext)
+          detail::throw_shape_error("vjp: cotangent extents differ from the output's", ct.ext,
+                                    " vs ", out.ext);
+        auto cts = backward<1, sizeof...(Args), true>(traced, ct);
+        return detail::evaluate_cotangents(cts, a...);
+      }
+      (std::index_sequence_for<Args...>{});
+    });
   };
   return std::pair{std::move(value), std::move(pullback)};
 }
@@ -181,8 +199,10 @@ auto jvp(F f, std::tuple<P...> const& primals, std::tuple<T...> const& tangents)
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
     // Inside another transformation the result outlives this call: keep what it reads alive.
     auto lasting = [&]<class Elem>(auto const& x) {
-      if constexpr (L == 1) return as_expr(x);
-      else return detail::lasting_expr<Elem>(x);
+      if constexpr (L == 1)
+        return as_expr(x);
+      else
+        return detail::lasting_expr<Elem>(x);
     };
     auto prims = std::tuple{lasting.template operator()<P>(std::get<I>(primals))...};
     auto tans = std::tuple{lasting.template operator()<T>(std::get<I>(tangents))...};
@@ -201,7 +221,8 @@ auto jvp(F f, std::tuple<P...> const& primals, std::tuple<T...> const& tangents)
     } else {
       return std::pair{out, tangent<L>(out, tans)};
     }
-  }(std::index_sequence_for<P...>{});
+  }
+  (std::index_sequence_for<P...>{});
 }
 
 /// The Hessian-vector product H(x)·v of a scalar function: jvp of grad.

@@ -19,7 +19,8 @@ template <std::size_t N, class F>
 constexpr void static_for(F&& f) {
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (f(std::integral_constant<std::size_t, I>{}), ...);
-  }(std::make_index_sequence<N>{});
+  }
+  (std::make_index_sequence<N>{});
 }
 
 /// Builds a std::tuple of f(integral_constant<I>) for I in [0, N).
@@ -27,7 +28,18 @@ template <std::size_t N, class F>
 constexpr auto tuple_generate(F&& f) {
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
     return std::tuple{f(std::integral_constant<std::size_t, I>{})...};
-  }(std::make_index_sequence<N>{});
+  }
+  (std::make_index_sequence<N>{});
+}
+
+/// f(std::get<I>(t)...): std::apply without its layers of invoke traits, which cost template
+/// instantiation depth (about 5 levels per expression node) and compile time.
+template <class Tuple, class F>
+constexpr decltype(auto) unpack(Tuple&& t, F&& f) {
+  return [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
+    return f(std::get<I>(std::forward<Tuple>(t))...);
+  }
+  (std::make_index_sequence<std::tuple_size_v<std::remove_cvref_t<Tuple>>>{});
 }
 
 template <class T, class... Ts>

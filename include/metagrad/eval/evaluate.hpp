@@ -50,9 +50,9 @@ auto prepare(E const& e) {
   if constexpr (is_leaf<E>) {
     return e;
   } else if constexpr (is_elementwise_op<typename E::op_type>) {
-    return std::apply(
-        [&](auto const&... a) { return node<typename E::op_type, decltype(prepare(a))...>(e.op, prepare(a)...); },
-        e.args);
+    return detail::unpack(e.args, [&](auto const&... a) {
+      return node<typename E::op_type, decltype(prepare(a))...>(e.op, prepare(a)...);
+    });
   } else {
     return materialize(e);
   }
@@ -76,8 +76,9 @@ void evaluate_into(value_t<E>* dst, E const& e) {
     elementwise_kernel<D>::assign(dst, prepare(e));
   } else {
     detail::scratch_scope scope;
-    std::apply([&](auto const&... a) { kernel<typename E::op_type, D>::run(e.op, dst, e.ext, materialize(a)...); },
-               e.args);
+    detail::unpack(e.args, [&](auto const&... a) {
+      kernel<typename E::op_type, D>::run(e.op, dst, e.ext, materialize(a)...);
+    });
   }
 }
 

@@ -35,8 +35,10 @@ constexpr std::array<bool, Out::rank> broadcast_mask() {
     if constexpr (!view_leaf<L>) {
       m[d] = true;  // constant or zero: one value everywhere
     } else {
-      if (d + r < R) m[d] = Out::dims[d] != 1;
-      else m[d] = shape_t<L>::dims[d + r - R] == 1 && Out::dims[d] != 1;
+      if (d + r < R)
+        m[d] = Out::dims[d] != 1;
+      else
+        m[d] = shape_t<L>::dims[d + r - R] == 1 && Out::dims[d] != 1;
     }
   }
   return m;
@@ -96,8 +98,10 @@ auto build(E const& e, Ctx const& c) {
   } else if constexpr (is_zero<E>) {
     return A::Constant(c.n, T(0));
   } else if constexpr (view_leaf<E>) {
-    if constexpr (Plan::inner_broadcast[I]) return A::Constant(c.n, e.ptr[c.offset[I]]);
-    else return Eigen::Map<A const>(e.ptr + c.offset[I], c.n);
+    if constexpr (Plan::inner_broadcast[I])
+      return A::Constant(c.n, e.ptr[c.offset[I]]);
+    else
+      return Eigen::Map<A const>(e.ptr + c.offset[I], c.n);
   } else {
     return [&]<std::size_t... A>(std::index_sequence<A...>) {
       using Args = decltype(e.args);
@@ -109,14 +113,17 @@ auto build(E const& e, Ctx const& c) {
       }();
       return eigen_op<typename E::op_type>::apply(e.op,
                                                   build<first[A], Plan>(std::get<A>(e.args), c)...);
-    }(std::make_index_sequence<std::tuple_size_v<decltype(e.args)>>{});
+    }
+    (std::make_index_sequence<std::tuple_size_v<decltype(e.args)>>{});
   }
 }
 
 template <class E, class F>
 void for_each_leaf(E const& e, F&& f) {
-  if constexpr (is_leaf<E>) f(e);
-  else std::apply([&](auto const&... a) { (for_each_leaf(a, f), ...); }, e.args);
+  if constexpr (is_leaf<E>)
+    f(e);
+  else
+    metagrad::detail::unpack(e.args, [&](auto const&... a) { (for_each_leaf(a, f), ...); });
 }
 
 template <std::size_t N>
