@@ -1,4 +1,5 @@
 // The README's first example, compiled and run in CI.
+#undef NDEBUG  // the asserts are the snippet's checks, in every build type
 #include <cassert>
 #include <iostream>
 

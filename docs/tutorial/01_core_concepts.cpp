@@ -1,4 +1,5 @@
 // The snippets of docs/tutorial/01_core_concepts.md, compiled and run in CI.
+#undef NDEBUG  // the asserts are the snippet's checks, in every build type
 #include <cassert>
 #include <cmath>
 #include <iostream>

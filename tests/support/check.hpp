@@ -99,7 +99,10 @@ void check_grads(F f, Args const&... args) {
   auto [value, pullback] = mg::vjp(f, args...);
   auto grads = pullback(cot);
   auto tangents = std::tuple{random_like(args, 11 + sizeof(Args))...};
-  auto [v2, jv] = mg::jvp(f, std::tuple<Args const&...>{args...}, tangents);
+  // Not a structured binding: clang 14 cannot capture one (CHECK_MESSAGE captures jv below).
+  auto jvp_pair = mg::jvp(f, std::tuple<Args const&...>{args...}, tangents);
+  auto const& v2 = jvp_pair.first;
+  auto const& jv = jvp_pair.second;
   check_close(v2, y, 1e-12, 1e-12, "jvp value");
 
   // Reverse mode: each gradient element by central differences.

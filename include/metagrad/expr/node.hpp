@@ -18,17 +18,25 @@ struct op_value_type {
   using type = value_t<std::tuple_element_t<0, std::tuple<Args...>>>;
 };
 template <class Op, class... Args>
-  requires requires { typename Op::template value_type<Args...>; }
+requires requires { typename Op::template value_type<Args...>; }
 struct op_value_type<Op, Args...> {
   using type = typename Op::template value_type<Args...>;
 };
 
 template <class Op>
 constexpr zero_rule zeros_of() {
-  if constexpr (requires { Op::zeros; }) return Op::zeros;
-  else return zero_rule::never;
+  if constexpr (requires { Op::zeros; })
+    return Op::zeros;
+  else
+    return zero_rule::never;
 }
 }  // namespace detail
+
+/// Named in the diagnostic, e.g. operands_on_different_devices<add_op, device::cpu, device::cuda>.
+template <class Op, class... Devices>
+struct operands_on_different_devices {
+  static constexpr bool value = false;
+};
 
 template <class Op, class... Args>
 struct node : expr_tag {
@@ -40,7 +48,9 @@ struct node : expr_tag {
   static constexpr std::size_t rank = shape_type::rank;
 
   // If the compiler points here, one expression mixed tensors of different devices.
-  static_assert((std::same_as<device_t<Args>, device_type> && ...),
+  // is_same_v, not std::same_as: g++ 12 would add a "constraints not satisfied" trail.
+  static_assert((std::is_same_v<device_t<Args>, device_type> && ...) ||
+                    operands_on_different_devices<Op, device_t<Args>...>::value,
                 "expression mixes devices: every operand of an op must live on the same device");
 
   [[no_unique_address]] Op op;
@@ -48,13 +58,9 @@ struct node : expr_tag {
   extents<rank> ext;
 
   node(Op o, Args... a)
-      : op(o),
-        args(std::move(a)...),
-        ext(std::apply(
-            [&](auto const&... x) {
-              return op.template result_extents<shape_t<Args>...>(x.ext...);
-            },
-            args)) {}
+      : op(o), args(std::move(a)...), ext(detail::unpack(args, [&](auto const&... x) {
+          return op.template result_extents<shape_t<Args>...>(x.ext...);
+        })) {}
 };
 
 template <class E>

@@ -21,6 +21,14 @@ struct add_op : elementwise_binary<add_op> {
   }
 };
 
+template <class A, class B>
+consteval bool check_add() {
+  // If the compiler points here: the operands' shapes do not broadcast, e.g. (3,4) + (5).
+  static_assert(rules::broadcastable<A, B>() || broadcast_incompatible<A, B, add_op>::value,
+                "add: shapes are incompatible for broadcasting; each dimension must match or be 1");
+  return true;
+}
+
 /// Elementwise sum with broadcasting; a zero operand folds away.
 template <class A, class B>
   requires operands<A, B>
@@ -29,7 +37,7 @@ auto operator+(A const& a, B const& b) {
   auto y = detail::lift<A>(b);
   using X = decltype(x);
   using Y = decltype(y);
-  static_assert(check_broadcast<shape_t<X>, shape_t<Y>>());
+  static_assert(check_add<shape_t<X>, shape_t<Y>>());
   using Out = broadcast_shape<shape_t<X>, shape_t<Y>>;
   if constexpr (is_zero<X> != is_zero<Y>) {
     auto ext = broadcast_extents<shape_t<X>, shape_t<Y>>("add", x.ext, y.ext);

@@ -39,7 +39,8 @@ template <class From, class To>
 consteval bool check_broadcast_to() {
   static_assert((rules::broadcastable<From, To>() && std::same_as<broadcast_shape<From, To>, To>) ||
                     broadcast_incompatible<From, To>::value,
-                "broadcast_to: shapes are incompatible; each dimension must match or be 1");
+                "broadcast_to: shapes are incompatible for broadcasting; each dimension must "
+                "match or be 1");
   return true;
 }
 

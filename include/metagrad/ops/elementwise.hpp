@@ -61,7 +61,7 @@ template <class Op, class A, class B>
 auto make_binary(A const& a, B const& b, Op op = {}) {
   auto x = detail::lift<B>(a);
   auto y = detail::lift<A>(b);
-  static_assert(check_broadcast<shape_t<decltype(x)>, shape_t<decltype(y)>>());
+  static_assert(check_broadcast<shape_t<decltype(x)>, shape_t<decltype(y)>, Op>());
   return make_node(op, x, y);
 }
 

@@ -39,9 +39,23 @@ struct matmul_dims {
 };
 }  // namespace detail
 
+namespace rules {
+/// (..,M,K) x (..,K,N): inner extents agree (or one is dyn) and batch axes broadcast.
+template <class A, class B>
+constexpr bool matmul_compatible() {
+  if constexpr (A::rank < 2 || B::rank < 2) {
+    return false;
+  } else {
+    using D = detail::matmul_dims<A, B, false, false>;
+    return D::inner_ok && broadcastable<typename D::batch_a, typename D::batch_b>();
+  }
+}
+}  // namespace rules
+
 template <class A, class B, bool TA = false, bool TB = false>
 consteval bool check_matmul() {
   using D = detail::matmul_dims<A, B, TA, TB>;
+  // If the compiler points here: the lhs's last extent is not the rhs's second to last one.
   static_assert(D::inner_ok || matmul_inner_dimensions_differ<A, B>::value,
                 "matmul: inner dimensions differ; (M,K) x (K,N) needs lhs K == rhs K");
   static_assert(rules::broadcastable<typename D::batch_a, typename D::batch_b>() ||
@@ -64,7 +78,10 @@ struct matmul_op {
     constexpr std::size_t ra = A::rank, rb = B::rank;
     index_t m = TA ? a[ra - 1] : a[ra - 2], ka = TA ? a[ra - 2] : a[ra - 1];
     index_t kb = TB ? b[rb - 1] : b[rb - 2], n = TB ? b[rb - 2] : b[rb - 1];
-    if (ka != kb) detail::throw_shape_error("matmul: inner dimensions differ", a, " x ", b);
+    if (ka != kb)
+      throw shape_error(
+          "matmul: inner dimensions differ; (M,K) x (K,N) needs lhs K == rhs K, got " +
+          to_string(a) + " and " + to_string(b));
     using D = detail::matmul_dims<A, B, TA, TB>;
     extents<ra - 2> ba;
     extents<rb - 2> bb;
@@ -114,15 +131,17 @@ auto matmul(A const& a, B const& b) {
     auto row = reshape<shape<1, SA::dims[0]>>(x, extents<2>{{1, x.ext[0]}});
     auto r = matmul(row, y);
     using R = shape_t<decltype(r)>;
+    // The row's axis: second to last, or the only one left of (1) when y is a vector too.
+    constexpr std::size_t drop = SB::rank == 1 ? R::rank - 1 : R::rank - 2;
     constexpr auto out = [] {
       std::array<index_t, R::rank - 1> d{};
       for (std::size_t i = 0, j = 0; i < R::rank; ++i)
-        if (i != R::rank - 2) d[j++] = R::dims[i];
+        if (i != drop) d[j++] = R::dims[i];
       return d;
     }();
     extents<R::rank - 1> e;
     for (std::size_t i = 0, j = 0; i < R::rank; ++i)
-      if (i != R::rank - 2) e[j++] = r.ext[i];
+      if (i != drop) e[j++] = r.ext[i];
     return reshape<shape_from<out>>(r, e);
   } else if constexpr (SB::rank == 1) {
     // (..,M,K) x (K): a column vector, dropped from the result.

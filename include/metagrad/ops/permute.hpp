@@ -10,8 +10,11 @@
 
 namespace metagrad {
 
-template <class S>
-struct permutation_invalid : std::false_type {};
+/// Named in the diagnostic with the operand's shape and the axes given (see shape/rules.hpp).
+template <class S, int... P>
+struct permutation_invalid {
+  static constexpr bool value = false;
+};
 
 template <auto Perm>
 struct permute_op {
@@ -61,7 +64,8 @@ template <int... P, expression_like X>
 auto permute(X const& x) {
   auto e = as_expr(x);
   using S = shape_t<decltype(e)>;
-  static_assert(valid_permutation<S::rank, P...>() || permutation_invalid<S>::value,
+  // If the compiler points here: e.g. permute<0, 0, 1> on a rank-3 x repeats 0 and omits 2.
+  static_assert(valid_permutation<S::rank, P...>() || permutation_invalid<S, P...>::value,
                 "permute: the axes must be a permutation of 0..rank-1");
   return make_node(permute_op<std::array<int, sizeof...(P)>{P...}>{}, e);
 }

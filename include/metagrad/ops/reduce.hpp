@@ -41,14 +41,31 @@ consteval auto normalize_axes() {
     return a;
   }
 }
+/// No axis is named twice (e.g. sum<1, -2> on a rank-3 operand).
+template <std::size_t Rank, int... Axes>
+consteval bool distinct_axes() {
+  auto a = normalize_axes<Rank, Axes...>();
+  return std::adjacent_find(a.begin(), a.end()) == a.end();
+}
 }  // namespace detail
+
+namespace rules {
+/// Every axis names one of S's axes, counted from the front (0..R-1) or the back (-R..-1).
+template <class S, int... Axes>
+constexpr bool axes_in_range() {
+  return ((normalize_axis(Axes, S::rank) >= 0) && ...);
+}
+}  // namespace rules
 
 template <class S, int... Axes>
 consteval bool check_axes() {
-  static_assert(((normalize_axis(Axes, S::rank) >= 0 || reduction_axis_out_of_range<S, Axes>::value) &&
-                 ...),
-                "reduction: axis out of range for the operand's rank");
-  return true;
+  // If the compiler points here: e.g. sum<2>(x) on a rank-2 x, whose axes are 0, 1 (or -2, -1).
+  static_assert(
+      ((normalize_axis(Axes, S::rank) >= 0 || reduction_axis_out_of_range<S, Axes>::value) && ...),
+      "reduction: axis out of range; a rank-R operand has axes 0..R-1 (or -R..-1)");
+  static_assert(!rules::axes_in_range<S, Axes...>() || detail::distinct_axes<S::rank, Axes...>(),
+                "reduction: an axis is given twice");
+  return rules::axes_in_range<S, Axes...>() && detail::distinct_axes<S::rank, Axes...>();
 }
 
 template <class Kind, bool Keep, auto Axes>
@@ -74,9 +91,12 @@ struct reduce_op {
 template <class Kind, bool Keep, int... Axes, class X>
 auto make_reduce(X const& x) {
   auto e = as_expr(x);
-  static_assert(check_axes<shape_t<decltype(e)>, Axes...>());
-  constexpr auto axes = detail::normalize_axes<shape_t<decltype(e)>::rank, Axes...>();
-  return make_node(reduce_op<Kind, Keep, axes>{}, e);
+  if constexpr (!check_axes<shape_t<decltype(e)>, Axes...>()) {
+    return e;  // not reached: check_axes failed; stops follow-up errors on the invalid axes
+  } else {
+    constexpr auto axes = detail::normalize_axes<shape_t<decltype(e)>::rank, Axes...>();
+    return make_node(reduce_op<Kind, Keep, axes>{}, e);
+  }
 }
 
 /// The extents of x with the reduced axes set to 1 (the keepdims shape).

@@ -7,6 +7,11 @@
 
 namespace metagrad {
 
+namespace detail {
+inline constexpr char const* element_count_message =
+    "reshape: element count differs; the new shape must hold as many elements";
+}  // namespace detail
+
 template <class Shape>
 struct reshape_op {
   static constexpr char const* name = "reshape";
@@ -17,9 +22,12 @@ struct reshape_op {
   using result_shape = Shape;
   template <class S>
   extents<Shape::rank> result_extents(extents<S::rank> const& e) const {
-    if (e.size() != target.size())
-      throw shape_error(std::string("reshape: element count differs: ") + to_string(e) + " to " +
-                        to_string(target));
+    // A rank-0 e is not read: g++ 12 -O1 warns that its (empty) array may be uninitialized.
+    index_t n = 1;
+    if constexpr (S::rank > 0) n = e.size();
+    if (n != target.size())
+      throw shape_error(std::string(detail::element_count_message) + ", got " + to_string(e) +
+                        " to " + to_string(target));
     return target;
   }
   static auto jvp(reshape_op op, auto const&, auto const&, auto const& dx) {
@@ -40,12 +48,20 @@ inline constexpr bool is_reshape<reshape_op<S>> = true;
 template <class E>
 concept reshape_node = is_node<E> && detail::is_reshape<typename E::op_type>;
 
+namespace rules {
+/// Static element counts agree; a dyn extent defers the check to run time.
+template <class From, class To>
+constexpr bool reshape_compatible() {
+  return !(From::is_static && To::is_static) || From::static_size == To::static_size;
+}
+}  // namespace rules
+
 template <class From, class To>
 consteval bool check_reshape() {
-  constexpr bool known = From::is_static && To::is_static;
-  static_assert(!known || From::static_size == To::static_size ||
-                    reshape_element_count_differs<From, To>::value,
-                "reshape: element count differs; the new shape must hold as many elements");
+  // If the compiler points here: (2,3) holds 6 elements and cannot become (4,2), which holds 8.
+  static_assert(
+      rules::reshape_compatible<From, To>() || reshape_element_count_differs<From, To>::value,
+      "reshape: element count differs; the new shape must hold as many elements");
   return true;
 }
 
@@ -78,8 +94,8 @@ auto reshape(E const& e) {
   }
   if (infer >= 0) {
     if (known == 0 || x.ext.size() % known != 0)
-      throw shape_error("reshape: element count differs: " + to_string(x.ext) + " to " +
-                        shape_string<Shape>());
+      throw shape_error(std::string(detail::element_count_message) + ", got " + to_string(x.ext) +
+                        " to " + shape_string<Shape>());
     t[infer] = x.ext.size() / known;
   }
   return reshape<Shape>(x, t);

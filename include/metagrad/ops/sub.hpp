@@ -23,13 +23,21 @@ struct sub_op : elementwise_binary<sub_op> {
 };
 
 template <class A, class B>
+consteval bool check_sub() {
+  // If the compiler points here: the operands' shapes do not broadcast, e.g. (3,4) - (5).
+  static_assert(rules::broadcastable<A, B>() || broadcast_incompatible<A, B, sub_op>::value,
+                "sub: shapes are incompatible for broadcasting; each dimension must match or be 1");
+  return true;
+}
+
+template <class A, class B>
   requires operands<A, B>
 auto operator-(A const& a, B const& b) {
   auto x = detail::lift<B>(a);
   auto y = detail::lift<A>(b);
   using X = decltype(x);
   using Y = decltype(y);
-  static_assert(check_broadcast<shape_t<X>, shape_t<Y>>());
+  static_assert(check_sub<shape_t<X>, shape_t<Y>>());
   using Out = broadcast_shape<shape_t<X>, shape_t<Y>>;
   if constexpr (is_zero<X> != is_zero<Y>) {
     auto ext = broadcast_extents<shape_t<X>, shape_t<Y>>("sub", x.ext, y.ext);

@@ -10,7 +10,8 @@
 namespace metagrad {
 
 /// Thrown when run-time extents break an op's shape rule, e.g.
-/// "matmul: inner dimensions differ: [32, 784] x [128, 10]".
+/// "matmul: inner dimensions differ; (M,K) x (K,N) needs lhs K == rhs K, got [32, 784] and
+/// [128, 10]".
 class shape_error : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;

@@ -11,16 +11,28 @@
 
 namespace metagrad {
 
-// Diagnostics: each is a type whose name carries the shapes, so the compiler's note
-// "'broadcast_incompatible<shape<3, 4>, shape<5>>::value' evaluates to false" names them.
+// Diagnostics: each is a type whose name carries the shapes, used as
+//   static_assert(rule_holds || matmul_inner_dimensions_differ<A, B>::value, "matmul: ...");
+// so that the compiler names them next to the message: clang in the failed requirement, g++ in
+// "note: '... || metagrad::matmul_inner_dimensions_differ<metagrad::shape<32, 784>, ...>::value'
+// evaluates to false". Each declares its own `value`: deriving from std::false_type would make
+// g++ 12 print the base, 'std::integral_constant<bool, false>::value', and lose the shapes.
+template <class A, class B, class Op = void>
+struct broadcast_incompatible {
+  static constexpr bool value = false;
+};
 template <class A, class B>
-struct broadcast_incompatible : std::false_type {};
-template <class A, class B>
-struct matmul_inner_dimensions_differ : std::false_type {};
+struct matmul_inner_dimensions_differ {
+  static constexpr bool value = false;
+};
 template <class From, class To>
-struct reshape_element_count_differs : std::false_type {};
+struct reshape_element_count_differs {
+  static constexpr bool value = false;
+};
 template <class S, int Axis>
-struct reduction_axis_out_of_range : std::false_type {};
+struct reduction_axis_out_of_range {
+  static constexpr bool value = false;
+};
 
 namespace rules {
 
@@ -59,11 +71,15 @@ constexpr auto broadcast_dims() {
 
 }  // namespace rules
 
-/// The NumPy broadcast of two shapes; ill-formed (with a readable error) when incompatible.
-template <class A, class B>
+/// Holds when A and B broadcast; otherwise a compile error that names both shapes and, for an
+/// elementwise op, the op: broadcast_incompatible<shape<3, 4>, shape<5>, mul_op>.
+/// add and sub have their own check_add / check_sub, so that the message names them.
+template <class A, class B, class Op = void>
 consteval bool check_broadcast() {
-  static_assert(rules::broadcastable<A, B>() || broadcast_incompatible<A, B>::value,
-                "broadcast: shapes are incompatible; each dimension must match or be 1");
+  // If the compiler points here: an elementwise op got operands whose shapes do not broadcast.
+  static_assert(rules::broadcastable<A, B>() || broadcast_incompatible<A, B, Op>::value,
+                "elementwise op: shapes are incompatible for broadcasting; each dimension must "
+                "match or be 1");
   return true;
 }
 
@@ -96,7 +112,9 @@ extents<std::max(A::rank, B::rank)> broadcast_extents(char const* op, extents<A:
     if (sa == 1 && sb != 1) e = eb;
     else if (sb == 1 && sa != 1) e = ea;
     else if (ea != eb) {
-      throw shape_error(std::string(op) + ": shapes are incompatible for broadcasting: " +
+      throw shape_error(std::string(op) +
+                        ": shapes are incompatible for broadcasting; each dimension must match "
+                        "or be 1, got " +
                         to_string(a) + " and " + to_string(b));
     }
     out[r - 1 - i] = e;

@@ -47,6 +47,10 @@ using shape_from = typename detail::shape_from_impl<A>::type;
 template <std::size_t R>
 struct extents {
   std::array<index_t, R> d{};
+  // g++ 12 (-O1 and up) reports a copied extents<0> (an empty std::array) as maybe-uninitialized
+  // when it is passed by reference (e.g. tracing grad of grad); one initialized byte for rank 0
+  // avoids it, and costs nothing at other ranks.
+  [[no_unique_address]] std::array<char, R == 0 ? 1 : 0> rank0_byte{};
 
   static constexpr std::size_t rank = R;
   constexpr index_t operator[](std::size_t i) const { return d[i]; }

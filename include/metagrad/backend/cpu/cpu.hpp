@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The cpu policy: every kernel on Eigen.
 #pragma once
+#include "argmax.hpp"
 #include "concat.hpp"
 #include "conv2d.hpp"
 #include "elementwise.hpp"

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+// One SGD step (forward, backward, update; MSE loss, lr 2) of the 2-2-1 sigmoid OR-gate network
+// on the truth table's first three rows, as in examples/or_gate.cpp:
+//   - metagrad: value_and_grad of the loss, then eval_into updates;
+//   - eigen: the same network by hand with fixed-size Eigen matrices and a hand-derived backward
+//     pass - the zero-abstraction line.
+// Before timing, both run 100 steps from the same start and must reach the same loss.
+
+#include <benchmark/benchmark.h>
+
+#include <Eigen/Core>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <metagrad/metagrad.hpp>
+
+namespace mg = metagrad;
+
+namespace {
+
+constexpr float lr = 2.0f;
+
+// ---------------------------------------------------------------------------------------------
+// metagrad
+// ---------------------------------------------------------------------------------------------
+struct metagrad_net {
+  mg::tensor<float, mg::shape<3, 2>> x{{0, 0}, {0, 1}, {1, 0}};
+  mg::tensor<float, mg::shape<3, 1>> y{{0}, {1}, {1}};
+  mg::tensor<float, mg::shape<2, 2>> w1{{0.15f, -0.25f}, {0.20f, 0.30f}};
+  mg::tensor<float, mg::shape<2>> b1{0.0f, 0.0f};
+  mg::tensor<float, mg::shape<2, 1>> w2{{0.25f}, {-0.20f}};
+  mg::tensor<float, mg::shape<1>> b2{0.0f};
+
+  float step() {
+    auto loss = [this](auto const& w1, auto const& b1, auto const& w2, auto const& b2) {
+      auto h = mg::sigmoid(mg::matmul(x, w1) + b1);  // (3,2) x (2,2) => (3,2)
+      auto p = mg::sigmoid(mg::matmul(h, w2) + b2);  // (3,2) x (2,1) => (3,1)
+      return mg::mean(mg::square(p - y));
+    };
+    auto [value, g] = mg::value_and_grad<0, 1, 2, 3>(loss)(w1, b1, w2, b2);
+    mg::eval_into(w1, w1 - lr * std::get<0>(g));
+    mg::eval_into(b1, b1 - lr * std::get<1>(g));
+    mg::eval_into(w2, w2 - lr * std::get<2>(g));
+    mg::eval_into(b2, b2 - lr * std::get<3>(g));
+    return value.item();
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Eigen, by hand
+// ---------------------------------------------------------------------------------------------
+struct eigen_net {
+  Eigen::Matrix<float, 3, 2> x;
+  Eigen::Matrix<float, 3, 1> y;
+  Eigen::Matrix<float, 2, 2> w1;
+  Eigen::Matrix<float, 1, 2> b1;
+  Eigen::Matrix<float, 2, 1> w2;
+  float b2 = 0.0f;
+
+  eigen_net() {
+    x << 0, 0, 0, 1, 1, 0;
+    y << 0, 1, 1;
+    w1 << 0.15f, -0.25f, 0.20f, 0.30f;
+    b1 << 0.0f, 0.0f;
+    w2 << 0.25f, -0.20f;
+  }
+
+  float step() {
+    // forward
+    Eigen::Matrix<float, 3, 2> h =
+        ((x * w1).rowwise() + b1).array().logistic().matrix();          // (3,2) x (2,2) => (3,2)
+    Eigen::Matrix<float, 3, 1> p = ((h * w2).array() + b2).logistic();  // (3,2) x (2,1) => (3,1)
+    Eigen::Matrix<float, 3, 1> e = p - y;
+    float loss = e.squaredNorm() / 3.0f;
+    // backward: d loss/dp = 2(p - y)/3;  d sigmoid = y(1 - y)
+    Eigen::Matrix<float, 3, 1> dz2 =
+        ((2.0f / 3.0f) * e.array() * p.array() * (1.0f - p.array())).matrix();
+    Eigen::Matrix<float, 2, 1> dw2 = h.transpose() * dz2;  // (2,3) x (3,1) => (2,1)
+    float db2 = dz2.sum();
+    Eigen::Matrix<float, 3, 2> dz1 =
+        ((dz2 * w2.transpose()).array() * h.array() * (1.0f - h.array()))
+            .matrix();                                     // (3,1) x (1,2)
+    Eigen::Matrix<float, 2, 2> dw1 = x.transpose() * dz1;  // (2,3) x (3,2) => (2,2)
+    Eigen::Matrix<float, 1, 2> db1 = dz1.colwise().sum();
+    // update
+    w1 -= lr * dw1;
+    b1 -= lr * db1;
+    w2 -= lr * dw2;
+    b2 -= lr * db2;
+    return loss;
+  }
+};
+
+// Both must reach the same loss after 100 steps from the same start, or the timings mean nothing.
+void check_same_loss() {
+  static bool const checked = [] {
+    metagrad_net a;
+    eigen_net b;
+    float la = 0, lb = 0;
+    for (int i = 0; i < 100; ++i) la = a.step(), lb = b.step();
+    double diff = std::abs(double(la) - double(lb));
+    std::fprintf(stderr, "or_gate: loss after 100 steps: metagrad %.7f, eigen %.7f (|diff| %.2e)\n",
+                 double(la), double(lb), diff);
+    if (!(diff <= 1e-5 * std::max(1.0, std::abs(double(lb))))) {
+      std::fprintf(stderr, "or_gate: the two versions disagree; aborting\n");
+      std::abort();
+    }
+    return true;
+  }();
+  (void)checked;
+}
+
+void BM_or_gate_metagrad(benchmark::State& state) {
+  check_same_loss();
+  metagrad_net net;
+  for (auto _ : state) {
+    float loss = net.step();
+    benchmark::DoNotOptimize(loss);
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_or_gate_metagrad);
+
+void BM_or_gate_eigen(benchmark::State& state) {
+  check_same_loss();
+  eigen_net net;
+  for (auto _ : state) {
+    float loss = net.step();
+    benchmark::DoNotOptimize(loss);
+    benchmark::DoNotOptimize(net.w1.data());
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_or_gate_eigen);
+
+}  // namespace

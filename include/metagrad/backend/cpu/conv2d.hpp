@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+// conv2d on cpu: im2col + Eigen GEMM on row-major maps, one GEMM per batch item and group.
+//   forward:      y[n,g]  = w[g] (O/G, C/G·KH·KW) x col(x[n,g]) (C/G·KH·KW, OH·OW)
+//   input grad:   dx[n,g] = col2im(w[g]ᵀ x g[n,g])
+//   weight grad:  dw[g]  += g[n,g] (O/G, OH·OW) x col(x[n,g])ᵀ
+// A 1x1 kernel with stride 1 and no padding needs no col buffer: col(x) is x itself.
+#pragma once
+#include <Eigen/Core>
+#include <algorithm>
+
+#include "../../eval/evaluate.hpp"
+#include "../../ops/conv2d.hpp"
+
+namespace metagrad {
+
+namespace detail {
+
+/// Run-time geometry of one conv2d: x (N,C,H,W), w (O,C/G,KH,KW), y (N,O,OH,OW).
+struct conv2d_geometry {
+  index_t n, c, h, w, o, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, groups;
+
+  conv2d_geometry(conv2d_params p, extents<4> const& x, extents<4> const& wt)
+      : n(x[0]),
+        c(x[1]),
+        h(x[2]),
+        w(x[3]),
+        o(wt[0]),
+        kh(wt[2]),
+        kw(wt[3]),
+        oh(conv_axis_h(p).out(x[2], wt[2])),
+        ow(conv_axis_w(p).out(x[3], wt[3])),
+        sh(p.stride.h),
+        sw(p.stride.w),
+        ph(p.padding.h),
+        pw(p.padding.w),
+        dh(p.dilation.h),
+        dw(p.dilation.w),
+        groups(p.groups) {}
+
+  index_t cg() const { return c / groups; }
+  index_t og() const { return o / groups; }
+  index_t rows() const { return cg() * kh * kw; }  // of the col matrix
+  index_t pixels() const { return oh * ow; }       // its columns
+  bool direct() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0; }
+
+  /// Output columns [lo, hi) whose input column ow*sw + off lies inside [0, w).
+  std::pair<index_t, index_t> valid_columns(index_t off) const {
+    index_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+    index_t hi = w - off <= 0 ? 0 : (w - off + sw - 1) / sw;
+    hi = std::min(hi, ow);
+    return {std::min(lo, hi), hi};
+  }
+
+  /// Walks every (col row, output row) pair of one group's (C/G,H,W) slice: f(offset of the col
+  /// row, whether the input row is inside, offset of input column 0 of the window, lo, hi).
+  template <class F>
+  void for_each_row(F f) const {
+    for (index_t ch = 0; ch < cg(); ++ch)
+      for (index_t i = 0; i < kh; ++i)
+        for (index_t j = 0; j < kw; ++j) {
+          index_t r = (ch * kh + i) * kw + j, ioff = i * dh - ph, joff = j * dw - pw;
+          auto [lo, hi] = valid_columns(joff);
+          for (index_t y = 0; y < oh; ++y) {
+            index_t ih = y * sh + ioff;
+            bool inside = ih >= 0 && ih < h;
+            f(r * pixels() + y * ow, inside, (ch * h + ih) * w + joff, lo, hi);
+          }
+        }
+  }
+
+  /// col (rows, pixels) from one group's input slice (C/G,H,W), zero where padded.
+  template <class T>
+  void im2col(T const* x, T* col) const {
+    for_each_row([&](index_t dst, bool inside, index_t src, index_t lo, index_t hi) {
+      T* out = col + dst;
+      if (!inside) lo = hi = 0;
+      std::fill_n(out, lo, T(0));
+      if (sw == 1)
+        std::copy_n(x + src + lo, hi - lo, out + lo);
+      else
+        for (index_t k = lo; k < hi; ++k) out[k] = x[src + k * sw];
+      std::fill(out + hi, out + ow, T(0));
+    });
+  }
+  /// The transpose of im2col: adds col back into one group's slice (C/G,H,W).
+  template <class T>
+  void col2im(T const* col, T* x) const {
+    for_each_row([&](index_t src, bool inside, index_t dst, index_t lo, index_t hi) {
+      if (!inside) return;
+      for (index_t k = lo; k < hi; ++k) x[dst + k * sw] += col[src + k];
+    });
+  }
+};
+
+template <class T>
+using row_matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using const_map = Eigen::Map<row_matrix<T> const>;
+template <class T>
+using map = Eigen::Map<row_matrix<T>>;
+
+}  // namespace detail
+
+template <conv2d_params P>
+struct kernel<conv2d_op<P>, device::cpu> {
+  template <class T, class X, class W>
+  static void run(conv2d_op<P>, T* dst, extents<4> const&, X const& x, W const& w) {
+    detail::conv2d_geometry q(P, x.ext, w.ext);
+    T* col = q.direct() ? nullptr
+                        : detail::scratch::take<T>(static_cast<std::size_t>(q.rows() * q.pixels()));
+    for (index_t n = 0; n < q.n; ++n)
+      for (index_t g = 0; g < q.groups; ++g) {
+        T const* in = x.ptr + (n * q.c + g * q.cg()) * q.h * q.w;
+        if (!q.direct()) q.im2col(in, col);
+        detail::const_map<T> wg(w.ptr + g * q.og() * q.rows(), q.og(), q.rows());
+        detail::const_map<T> cols(q.direct() ? in : col, q.rows(), q.pixels());
+        detail::map<T>(dst + (n * q.o + g * q.og()) * q.pixels(), q.og(), q.pixels()).noalias() =
+            wg * cols;
+      }
+  }
+};
+
+template <conv2d_params P, class XS>
+struct kernel<conv2d_input_grad_op<P, XS>, device::cpu> {
+  template <class T, class G, class W>
+  static void run(conv2d_input_grad_op<P, XS>, T* dst, extents<4> const& out, G const& g,
+                  W const& w) {
+    detail::conv2d_geometry q(P, out, w.ext);
+    T* col = nullptr;
+    if (!q.direct()) {
+      col = detail::scratch::take<T>(static_cast<std::size_t>(q.rows() * q.pixels()));
+      std::fill_n(dst, out.size(), T(0));
+    }
+    for (index_t n = 0; n < q.n; ++n)
+      for (index_t k = 0; k < q.groups; ++k) {
+        T* dx = dst + (n * q.c + k * q.cg()) * q.h * q.w;
+        detail::const_map<T> wg(w.ptr + k * q.og() * q.rows(), q.og(), q.rows());
+        detail::const_map<T> gg(g.ptr + (n * q.o + k * q.og()) * q.pixels(), q.og(), q.pixels());
+        detail::map<T>(q.direct() ? dx : col, q.rows(), q.pixels()).noalias() = wg.transpose() * gg;
+        if (!q.direct()) q.col2im(col, dx);
+      }
+  }
+};
+
+template <conv2d_params P, class WS>
+struct kernel<conv2d_weight_grad_op<P, WS>, device::cpu> {
+  template <class T, class X, class G>
+  static void run(conv2d_weight_grad_op<P, WS>, T* dst, extents<4> const& out, X const& x,
+                  G const& g) {
+    detail::conv2d_geometry q(P, x.ext, out);
+    T* col = q.direct() ? nullptr
+                        : detail::scratch::take<T>(static_cast<std::size_t>(q.rows() * q.pixels()));
+    std::fill_n(dst, out.size(), T(0));
+    for (index_t n = 0; n < q.n; ++n)
+      for (index_t k = 0; k < q.groups; ++k) {
+        T const* in = x.ptr + (n * q.c + k * q.cg()) * q.h * q.w;
+        if (!q.direct()) q.im2col(in, col);
+        detail::const_map<T> cols(q.direct() ? in : col, q.rows(), q.pixels());
+        detail::const_map<T> gg(g.ptr + (n * q.o + k * q.og()) * q.pixels(), q.og(), q.pixels());
+        detail::map<T>(dst + k * q.og() * q.rows(), q.og(), q.rows()).noalias() +=
+            gg * cols.transpose();
+      }
+  }
+};
+
+}  // namespace metagrad

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+// max_pool2d and avg_pool2d on cpu, with their derivative primitives: direct loops over each
+// (H,W) plane of (..,H,W), windows clipped to the input (padding never wins a max and adds 0 to
+// a sum). max windows pick their first maximum in row-major order, as PyTorch's cpu kernel.
+#pragma once
+#include <algorithm>
+#include <cmath>
+
+#include "../../eval/evaluate.hpp"
+#include "../../ops/avg_pool2d.hpp"
+#include "../../ops/max_pool2d.hpp"
+
+namespace metagrad {
+
+namespace detail {
+
+/// Run-time geometry of a pool over (..,H,W) planes.
+struct pool2d_geometry {
+  index_t planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw;
+
+  template <std::size_t R>
+  pool2d_geometry(pool2d_params p, extents<R> const& x)
+      : planes(x.size() / (x[R - 2] * x[R - 1])),
+        h(x[R - 2]),
+        w(x[R - 1]),
+        oh(pool_axis_h(p).out(h)),
+        ow(pool_axis_w(p).out(w)),
+        kh(p.kernel.h),
+        kw(p.kernel.w),
+        sh(p.stride.h),
+        sw(p.stride.w),
+        ph(p.padding.h),
+        pw(p.padding.w) {
+    if (h * w == 0) planes = 0;
+  }
+
+  /// f(plane, output index within the plane, i0, i1, j0, j1): the window clipped to the plane.
+  template <class F>
+  void for_each_window(F f) const {
+    for (index_t p = 0; p < planes; ++p)
+      for (index_t y = 0; y < oh; ++y) {
+        index_t i0 = std::max<index_t>(y * sh - ph, 0), i1 = std::min(y * sh - ph + kh, h);
+        for (index_t x = 0; x < ow; ++x) {
+          index_t j0 = std::max<index_t>(x * sw - pw, 0), j1 = std::min(x * sw - pw + kw, w);
+          f(p, y * ow + x, i0, i1, j0, j1);
+        }
+      }
+  }
+
+  /// Index within the plane of the window's first maximum (a NaN wins, as in PyTorch).
+  template <class T>
+  static index_t argmax(T const* plane, index_t w, index_t i0, index_t i1, index_t j0, index_t j1) {
+    index_t best = i0 * w + j0;
+    for (index_t i = i0; i < i1; ++i)
+      for (index_t j = j0; j < j1; ++j) {
+        T v = plane[i * w + j];
+        if (v > plane[best] || std::isnan(v)) best = i * w + j;
+      }
+    return best;
+  }
+
+  /// out[window] = v[argmax of x's window]: max_pool2d (v == x) and its gather.
+  template <class T>
+  void gather(T* out, T const* v, T const* x) const {
+    for_each_window([&](index_t p, index_t o, index_t i0, index_t i1, index_t j0, index_t j1) {
+      index_t off = p * h * w;
+      out[p * oh * ow + o] = v[off + argmax(x + off, w, i0, i1, j0, j1)];
+    });
+  }
+};
+
+}  // namespace detail
+
+template <pool2d_params P>
+struct kernel<max_pool2d_op<P>, device::cpu> {
+  template <class T, std::size_t R, class X>
+  static void run(max_pool2d_op<P>, T* dst, extents<R> const&, X const& x) {
+    detail::pool2d_geometry(P, x.ext).gather(dst, x.ptr, x.ptr);
+  }
+};
+
+template <pool2d_params P>
+struct kernel<max_pool2d_gather_op<P>, device::cpu> {
+  template <class T, std::size_t R, class V, class X>
+  static void run(max_pool2d_gather_op<P>, T* dst, extents<R> const&, V const& v, X const& x) {
+    detail::pool2d_geometry(P, x.ext).gather(dst, v.ptr, x.ptr);
+  }
+};
+
+template <pool2d_params P>
+struct kernel<max_pool2d_grad_op<P>, device::cpu> {
+  template <class T, std::size_t R, class G, class X>
+  static void run(max_pool2d_grad_op<P>, T* dst, extents<R> const& out, G const& g, X const& x) {
+    detail::pool2d_geometry q(P, x.ext);
+    std::fill_n(dst, out.size(), T(0));
+    q.for_each_window([&](index_t p, index_t o, index_t i0, index_t i1, index_t j0, index_t j1) {
+      index_t off = p * q.h * q.w;
+      dst[off + q.argmax(x.ptr + off, q.w, i0, i1, j0, j1)] += g.ptr[p * q.oh * q.ow + o];
+    });
+  }
+};
+
+template <pool2d_params P>
+struct kernel<avg_pool2d_op<P>, device::cpu> {
+  template <class T, std::size_t R, class X>
+  static void run(avg_pool2d_op<P>, T* dst, extents<R> const&, X const& x) {
+    detail::pool2d_geometry q(P, x.ext);
+    T scale = T(1) / static_cast<T>(q.kh * q.kw);  // count_include_pad: always the full window
+    q.for_each_window([&](index_t p, index_t o, index_t i0, index_t i1, index_t j0, index_t j1) {
+      T const* plane = x.ptr + p * q.h * q.w;
+      T s(0);
+      for (index_t i = i0; i < i1; ++i)
+        for (index_t j = j0; j < j1; ++j) s += plane[i * q.w + j];
+      dst[p * q.oh * q.ow + o] = s * scale;
+    });
+  }
+};
+
+template <pool2d_params P, class XS>
+struct kernel<avg_pool2d_grad_op<P, XS>, device::cpu> {
+  template <class T, std::size_t R, class G>
+  static void run(avg_pool2d_grad_op<P, XS>, T* dst, extents<R> const& out, G const& g) {
+    detail::pool2d_geometry q(P, out);
+    T scale = T(1) / static_cast<T>(q.kh * q.kw);
+    std::fill_n(dst, out.size(), T(0));
+    q.for_each_window([&](index_t p, index_t o, index_t i0, index_t i1, index_t j0, index_t j1) {
+      T* plane = dst + p * q.h * q.w;
+      T v = g.ptr[p * q.oh * q.ow + o] * scale;
+      for (index_t i = i0; i < i1; ++i)
+        for (index_t j = j0; j < j1; ++j) plane[i * q.w + j] += v;
+    });
+  }
+};
+
+}  // namespace metagrad

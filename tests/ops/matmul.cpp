@@ -1,0 +1,121 @@
+// matmul: 2-D, batched, broadcast batch axes, vector operands (NumPy rules) against PyTorch and
+// finite differences; dyn batch extents and the run-time inner-dimension error.
+#include "reference/linalg.hpp"
+#include "support/check.hpp"
+
+namespace mg = metagrad;
+using mgt::from;
+
+namespace {
+auto const mm = [](auto a, auto b) { return mg::matmul(a, b); };
+
+/// check_reference of matmul on a reference case's arrays (a, b, out, cot, tan_a, tan_b, jvp_out,
+/// grad_a, grad_b).
+template <class SA, class SB, class SO, class... A>
+void matmul_reference(A const&... arr) {
+  auto const& [a, b, out, cot, ta, tb, jvp_out, ga, gb] = std::tie(arr...);
+  mgt::check_reference(mm, std::tuple{from<SA>(a), from<SB>(b)}, out, from<SO>(cot),
+                       std::tuple{from<SA>(ta), from<SB>(tb)}, jvp_out, ga, gb);
+}
+
+/// A tensor with a dyn shape, filled with deterministic values.
+template <class S, std::size_t R>
+mg::tensor<double, S> dyn_random(mg::extents<R> e, unsigned seed) {
+  mg::tensor<double, S> t(e);
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> d(-1, 1);
+  for (auto& v : t) v = d(gen);
+  return t;
+}
+}  // namespace
+
+TEST_CASE("matmul 2-D matches PyTorch") {
+  namespace r = ref::matmul_2d;
+  matmul_reference<mg::shape<3, 4>, mg::shape<4, 5>, mg::shape<3, 5>>(
+      r::a, r::b, r::out, r::cot, r::tan_a, r::tan_b, r::jvp_out, r::grad_a, r::grad_b);
+}
+
+TEST_CASE("matmul batched matches PyTorch") {
+  namespace r = ref::matmul_batched;
+  matmul_reference<mg::shape<2, 3, 4>, mg::shape<2, 4, 5>, mg::shape<2, 3, 5>>(
+      r::a, r::b, r::out, r::cot, r::tan_a, r::tan_b, r::jvp_out, r::grad_a, r::grad_b);
+}
+
+TEST_CASE("matmul with broadcast batch axes matches PyTorch") {
+  namespace r = ref::matmul_bcast;
+  matmul_reference<mg::shape<2, 1, 3, 4>, mg::shape<5, 4, 2>, mg::shape<2, 5, 3, 2>>(
+      r::a, r::b, r::out, r::cot, r::tan_a, r::tan_b, r::jvp_out, r::grad_a, r::grad_b);
+}
+
+TEST_CASE("matmul with a vector operand matches PyTorch") {
+  {
+    namespace r = ref::matmul_vec_mat;
+    matmul_reference<mg::shape<4>, mg::shape<4, 5>, mg::shape<5>>(
+        r::a, r::b, r::out, r::cot, r::tan_a, r::tan_b, r::jvp_out, r::grad_a, r::grad_b);
+  }
+  {
+    namespace r = ref::matmul_mat_vec;
+    matmul_reference<mg::shape<3, 4>, mg::shape<4>, mg::shape<3>>(
+        r::a, r::b, r::out, r::cot, r::tan_a, r::tan_b, r::jvp_out, r::grad_a, r::grad_b);
+  }
+}
+
+TEST_CASE("matmul passes finite differences") {
+  mgt::check_grads(mm, mgt::random<mg::shape<3, 4>>(1), mgt::random<mg::shape<4, 2>>(2));
+  mgt::check_grads(mm, mgt::random<mg::shape<2, 3, 4>>(3), mgt::random<mg::shape<4, 2>>(4));
+  mgt::check_grads(mm, mgt::random<mg::shape<3, 4>>(5), mgt::random<mg::shape<2, 4, 2>>(6));
+  mgt::check_grads(mm, mgt::random<mg::shape<2, 1, 3, 4>>(7), mgt::random<mg::shape<3, 4, 2>>(8));
+  mgt::check_grads(mm, mgt::random<mg::shape<4>>(9), mgt::random<mg::shape<2, 4, 3>>(10));
+  mgt::check_grads(mm, mgt::random<mg::shape<2, 3, 4>>(11), mgt::random<mg::shape<4>>(12));
+  mgt::check_grads(mm, mgt::random<mg::shape<4>>(13), mgt::random<mg::shape<4>>(14));
+  // Transposed operands and a chain: the vjp rules use matmul_op<TA, TB>.
+  mgt::check_grads(
+      [](auto a, auto b) { return mg::tanh(mg::matmul(mg::transpose(a), mg::matmul(a, b))); },
+      mgt::random<mg::shape<3, 4>>(15), mgt::random<mg::shape<4, 2>>(16));
+  // Second order: grad of a scalar function of matmul.
+  auto f = [](auto a, auto b) { return mg::sum(mg::tanh(mg::matmul(a, b))); };
+  mgt::check_grads([&](auto a, auto b) { return mg::grad<1>(f)(a, b) * 1.0; },
+                   mgt::random<mg::shape<2, 3>>(17), mgt::random<mg::shape<3, 2>>(18));
+}
+
+TEST_CASE("matmul with a dyn batch: (B,4) x (4,5) => (B,5)") {
+  auto x = dyn_random<mg::shape<mg::dyn, 4>>(mg::extents<2>{{3, 4}}, 1);
+  auto w = mgt::random<mg::shape<4, 5>>(2);
+  auto y = mg::matmul(x, w);
+  static_assert(std::same_as<mg::shape_t<decltype(y)>, mg::shape<mg::dyn, 5>>);
+  auto v = mg::eval(y);
+  CHECK(v.shape() == mg::extents<2>{{3, 5}});
+  // The same rows as a static (3,4) operand.
+  mg::tensor<double, mg::shape<3, 4>> xs;
+  std::copy(x.begin(), x.end(), xs.begin());
+  mgt::check_close(v, mg::eval(mg::matmul(xs, w)).data(), 15, 1e-14, 1e-14, "dyn batch value");
+  auto [value, pullback] = mg::vjp(mm, x, w);
+  auto ct = dyn_random<mg::shape<mg::dyn, 5>>(mg::extents<2>{{3, 5}}, 3);
+  auto [gx, gw] = pullback(ct);
+  mg::tensor<double, mg::shape<3, 5>> cs;
+  std::copy(ct.begin(), ct.end(), cs.begin());
+  auto [vs, pbs] = mg::vjp(mm, xs, w);
+  auto [gxs, gws] = pbs(cs);
+  CHECK(gx.shape() == x.shape());
+  mgt::check_close(gx, gxs.data(), 12, 1e-14, 1e-14, "dyn batch grad x");
+  mgt::check_close(gw, gws, 1e-14, 1e-14, "dyn batch grad w");
+  // A dyn batch on both sides of a batched product: (B,2,4) x (B,4,3).
+  auto a = dyn_random<mg::shape<mg::dyn, 2, 4>>(mg::extents<3>{{2, 2, 4}}, 4);
+  auto b = dyn_random<mg::shape<mg::dyn, 4, 3>>(mg::extents<3>{{2, 4, 3}}, 5);
+  CHECK(mg::eval(mg::matmul(a, b)).shape() == mg::extents<3>{{2, 2, 3}});
+}
+
+TEST_CASE("matmul: inner extents that differ at run time throw shape_error") {
+  auto w = mgt::random<mg::shape<4, 5>>(2);
+  auto x = dyn_random<mg::shape<3, mg::dyn>>(mg::extents<2>{{3, 6}}, 1);
+  CHECK_THROWS_WITH_AS(mg::matmul(x, w), doctest::Contains("matmul: inner dimensions differ"),
+                       mg::shape_error);
+  auto v = dyn_random<mg::shape<mg::dyn>>(mg::extents<1>{{3}}, 1);
+  CHECK_THROWS_WITH_AS(mg::matmul(v, w), doctest::Contains("matmul: inner dimensions differ"),
+                       mg::shape_error);
+  CHECK_THROWS_WITH_AS(mg::matmul(w, v), doctest::Contains("matmul: inner dimensions differ"),
+                       mg::shape_error);
+  auto a = dyn_random<mg::shape<mg::dyn, 2, 4>>(mg::extents<3>{{2, 2, 4}}, 4);
+  auto b = dyn_random<mg::shape<mg::dyn, 4, 3>>(mg::extents<3>{{3, 4, 3}}, 5);
+  CHECK_THROWS_WITH_AS(mg::matmul(a, b), doctest::Contains("matmul"), mg::shape_error);
+}

@@ -1,0 +1,101 @@
+// max_pool2d and avg_pool2d: values and derivatives against PyTorch and finite differences,
+// argmax routing on ties, second order through the derivative primitives, dyn extents.
+#include "reference/conv.hpp"
+#include "support/check.hpp"
+
+namespace mg = metagrad;
+using mgt::from;
+
+namespace {
+template <auto const& A, std::size_t... I>
+mg::shape<A[I]...> shape_of_impl(std::index_sequence<I...>);
+/// The static shape of a reference array's `_shape`, e.g. shape_of<r::x_shape> = shape<2, 3, 6, 6>.
+template <auto const& A>
+using shape_of = decltype(shape_of_impl<A>(std::make_index_sequence<std::size(A)>{}));
+}  // namespace
+
+// One PyTorch case: POOL(x) with the case's kernel_size, stride and padding.
+#define POOL2D_REFERENCE_CASE(NAME, POOL)                                       \
+  TEST_CASE(#NAME ": value, vjp and jvp match PyTorch") {                       \
+    namespace r = ref::NAME;                                                    \
+    using X = shape_of<r::x_shape>;                                             \
+    using O = shape_of<r::out_shape>;                                           \
+    static constexpr mg::pool2d_params p{                                       \
+        .kernel = r::kernel_size, .stride = r::stride, .padding = r::padding};  \
+    auto f = [](auto x) { return mg::POOL<p>(x); };                             \
+    static_assert(std::same_as<mg::shape_t<decltype(f(from<X>(r::x)))>, O>);    \
+    mgt::check_reference(f, std::tuple{from<X>(r::x)}, r::out, from<O>(r::cot), \
+                         std::tuple{from<X>(r::tan_x)}, r::jvp_out, r::grad_x); \
+  }
+
+POOL2D_REFERENCE_CASE(max_pool2d, max_pool2d)
+POOL2D_REFERENCE_CASE(max_pool2d_overlap, max_pool2d)
+POOL2D_REFERENCE_CASE(avg_pool2d, avg_pool2d)
+POOL2D_REFERENCE_CASE(avg_pool2d_pad, avg_pool2d)
+
+TEST_CASE("pool2d: numeric-parameter forms, default stride, unbatched input") {
+  namespace r = ref::max_pool2d_overlap;
+  auto x = from<shape_of<r::x_shape>>(r::x);
+  mgt::check_close(mg::eval(mg::max_pool2d<3, 2, 1>(x)), r::out, 0, 0, "max_pool2d<3, 2, 1>");
+  namespace a = ref::avg_pool2d;
+  auto y = from<shape_of<a::x_shape>>(a::x);
+  mgt::check_close(mg::eval(mg::avg_pool2d<2>(y)), a::out, 1e-12, 1e-12, "avg_pool2d<2>");
+  mgt::check_close(mg::eval(mg::max_pool2d<mg::pool2d_params{.kernel = 2}>(
+                       from<shape_of<ref::max_pool2d::x_shape>>(ref::max_pool2d::x))),
+                   ref::max_pool2d::out, 0, 0, "max_pool2d{.kernel = 2}");
+  // (H,W) planes only: leading axes are planes, whatever their number.
+  auto m = mg::eval(mg::max_pool2d<3, 2, 1>(mg::reshape<mg::shape<2, 7, 7>>(x)));
+  static_assert(std::same_as<typename decltype(m)::shape_type, mg::shape<2, 4, 4>>);
+  mgt::check_close(m, r::out, 0, 0, "rank-3 max_pool2d");
+}
+
+TEST_CASE("max_pool2d routes the cotangent to the first maximum of each window") {
+  // Window (0,0) of a 2x2 pool holds 1, 5, 5, 0: PyTorch picks the first 5 (row-major).
+  mg::tensor<double, mg::shape<1, 1, 2, 4>> x{{{{1, 5, 2, 2}, {5, 0, 2, 2}}}};
+  mg::tensor<double, mg::shape<1, 1, 1, 2>> g{{{{10, 20}}}};
+  auto [y, pullback] = mg::vjp([](auto x) { return mg::max_pool2d<2>(x); }, x);
+  CHECK(y.data()[0] == 5);
+  CHECK(y.data()[1] == 2);
+  auto [dx] = pullback(g);
+  double want[] = {0, 10, 20, 0, 0, 0, 0, 0};
+  mgt::check_close(dx, want, 0, 0, "max_pool2d vjp on ties");
+}
+
+TEST_CASE("pool2d: rectangular windows and second order pass finite differences") {
+  auto x = mgt::random<mg::shape<2, 2, 5, 6>>(1);
+  static constexpr mg::pool2d_params p{.kernel = {3, 2}, .stride = {2, 1}, .padding = {1, 0}};
+  static_assert(std::same_as<mg::shape_t<decltype(mg::max_pool2d<p>(x))>, mg::shape<2, 2, 3, 5>>);
+  mgt::check_grads([](auto x) { return mg::max_pool2d<p>(x); }, x);
+  mgt::check_grads([](auto x) { return mg::avg_pool2d<p>(mg::tanh(x)); }, x);
+  // Second order: derivatives of max_pool2d_grad / avg_pool2d_grad (and the gather).
+  auto small = mgt::random<mg::shape<1, 2, 4, 4>>(2);
+  auto loss = [](auto x) {
+    return mg::sum(mg::tanh(mg::max_pool2d<2>(x * x))) +
+           mg::sum(mg::tanh(mg::avg_pool2d<3, 1, 1>(x * x)));
+  };
+  mgt::check_grads([&](auto x) { return mg::grad(loss)(x); }, small);
+}
+
+TEST_CASE("pool2d: dyn extents and run-time shape errors") {
+  namespace r = ref::avg_pool2d_pad;
+  mg::tensor<double, mg::shape<mg::dyn, 2, mg::dyn, 7>> x(mg::extents<4>{{1, 2, 7, 7}});
+  std::copy(std::begin(r::x), std::end(r::x), x.data());
+  auto y = mg::avg_pool2d<3, 2, 1>(x);
+  static_assert(std::same_as<mg::shape_t<decltype(y)>, mg::shape<mg::dyn, 2, mg::dyn, 4>>);
+  mgt::check_close(mg::eval(y), r::out, 1e-12, 1e-12, "dyn avg_pool2d");
+  auto cot = from<mg::shape<1, 2, 4, 4>>(r::cot);
+  auto dx = mg::grad([&](auto x) { return mg::sum(mg::avg_pool2d<3, 2, 1>(x) * cot); })(x);
+  mgt::check_close(dx, r::grad_x, 1e-12, 1e-12, "dyn avg_pool2d grad");
+  auto m = mg::grad([](auto x) { return mg::sum(mg::max_pool2d<2>(x)); })(x);
+  CHECK(m.shape() == x.shape());
+
+  mg::tensor<double, mg::shape<1, 1, mg::dyn, 4>> tiny(mg::extents<4>{{1, 1, 1, 4}});
+  CHECK_THROWS_WITH_AS(mg::max_pool2d<3>(tiny),
+                       "max_pool2d: kernel larger than padded input; input [1, 1, 1, 4], kernel "
+                       "(3,3), padding (0,0)",
+                       mg::shape_error);
+  CHECK_THROWS_WITH_AS(mg::avg_pool2d<2>(tiny),
+                       doctest::Contains("avg_pool2d: kernel larger than padded input"),
+                       mg::shape_error);
+  CHECK_NOTHROW(mg::avg_pool2d<3, 1, 1>(tiny));
+}
