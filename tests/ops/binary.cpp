@@ -6,24 +6,15 @@
 namespace mg = metagrad;
 using mgt::from;
 
-#define BINARY_REFERENCE_CASE(NAME, EXPR, SA, SB, SO)                                             \
-  TEST_CASE(#NAME ": value, vjp and jvp match PyTorch") {                                         \
-    namespace r = ref::NAME;                                                                      \
-    auto f = [](auto a, auto b) { return EXPR; };                                                 \
-    mgt::check_reference(f, std::tuple{from<SA>(r::a), from<SB>(r::b)}, r::out, from<SO>(r::cot), \
-                         std::tuple{from<SA>(r::tan_a), from<SB>(r::tan_b)}, r::jvp_out,          \
-                         r::grad_a, r::grad_b);                                                   \
-  }
-
 using S34 = mg::shape<3, 4>;
 using S234 = mg::shape<2, 3, 4>;
 using S31 = mg::shape<3, 1>;
-BINARY_REFERENCE_CASE(maximum_same, mg::maximum(a, b), S34, S34, S34)
-BINARY_REFERENCE_CASE(maximum_bcast, mg::maximum(a, b), S234, S31, S234)
-BINARY_REFERENCE_CASE(minimum_same, mg::minimum(a, b), S34, S34, S34)
-BINARY_REFERENCE_CASE(minimum_bcast, mg::minimum(a, b), S234, S31, S234)
-BINARY_REFERENCE_CASE(pow_same, mg::pow(a, b), S34, S34, S34)
-BINARY_REFERENCE_CASE(pow_bcast, mg::pow(a, b), S234, S31, S234)
+MGT_BINARY_REFERENCE_CASE(maximum_same, mg::maximum(a, b), S34, S34, S34)
+MGT_BINARY_REFERENCE_CASE(maximum_bcast, mg::maximum(a, b), S234, S31, S234)
+MGT_BINARY_REFERENCE_CASE(minimum_same, mg::minimum(a, b), S34, S34, S34)
+MGT_BINARY_REFERENCE_CASE(minimum_bcast, mg::minimum(a, b), S234, S31, S234)
+MGT_BINARY_REFERENCE_CASE(pow_same, mg::pow(a, b), S34, S34, S34)
+MGT_BINARY_REFERENCE_CASE(pow_bcast, mg::pow(a, b), S234, S31, S234)
 
 TEST_CASE("where: value, vjp and jvp match PyTorch") {
   namespace r = ref::where;

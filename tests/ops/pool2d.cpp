@@ -6,13 +6,7 @@
 namespace mg = metagrad;
 using mgt::from;
 
-namespace {
-template <auto const& A, std::size_t... I>
-mg::shape<A[I]...> shape_of_impl(std::index_sequence<I...>);
-/// The static shape of a reference array's `_shape`, e.g. shape_of<r::x_shape> = shape<2, 3, 6, 6>.
-template <auto const& A>
-using shape_of = decltype(shape_of_impl<A>(std::make_index_sequence<std::size(A)>{}));
-}  // namespace
+using mgt::shape_of;
 
 // One PyTorch case: POOL(x) with the case's kernel_size, stride and padding.
 #define POOL2D_REFERENCE_CASE(NAME, POOL)                                       \

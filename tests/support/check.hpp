@@ -14,6 +14,12 @@
 namespace mgt {
 namespace mg = metagrad;
 
+template <auto const& A, std::size_t... I>
+mg::shape<A[I]...> shape_of_impl(std::index_sequence<I...>);
+/// The static shape of a reference array's `_shape`, e.g. shape_of<r::x_shape> = shape<2, 3, 6, 6>.
+template <auto const& A>
+using shape_of = decltype(shape_of_impl<A>(std::make_index_sequence<std::size(A)>{}));
+
 /// A tensor of shape S from a reference array (row-major), converted to T.
 template <class S, class T = double, class U, std::size_t N>
 mg::tensor<T, S> from(U const (&a)[N]) {
@@ -143,3 +149,14 @@ void check_grads(F f, Args const&... args) {
 }
 
 }  // namespace mgt
+
+/// One PyTorch case of a binary op: value, vjp and jvp of EXPR (in a, b) against ref::NAME.
+#define MGT_BINARY_REFERENCE_CASE(NAME, EXPR, SA, SB, SO)                                        \
+  TEST_CASE(#NAME ": value, vjp and jvp match PyTorch") {                                        \
+    namespace r = ref::NAME;                                                                     \
+    auto f = [](auto a, auto b) { return EXPR; };                                                \
+    mgt::check_reference(f, std::tuple{mgt::from<SA>(r::a), mgt::from<SB>(r::b)}, r::out,       \
+                         mgt::from<SO>(r::cot),                                                  \
+                         std::tuple{mgt::from<SA>(r::tan_a), mgt::from<SB>(r::tan_b)},          \
+                         r::jvp_out, r::grad_a, r::grad_b);                                     \
+  }
