@@ -29,11 +29,13 @@ constexpr std::size_t dependent_args() {
     return 0;
 }
 
-/// The op's vjp rule: one cotangent per arg.
+/// The op's vjp rule: one cotangent per arg of rule_node(e).
 template <class E, class G>
 auto call_vjp(E const& e, G const& g) {
-  return detail::unpack(
-      e.args, [&](auto const&... a) { return E::op_type::vjp(e.op, g, value_of(e), a...); });
+  auto const& n = rule_node(e);
+  return detail::unpack(n.args, [&](auto const&... a) {
+    return std::remove_cvref_t<decltype(n)>::op_type::vjp(n.op, g, value_of(e), a...);
+  });
 }
 
 }  // namespace detail
@@ -110,16 +112,18 @@ auto backward(E const& e, G const& g) {
         return no_cotangent{};
     });
   } else if constexpr (Eager && !detail::cheap<G>() &&
-                       (is_cached<E> || detail::dependent_args<E, L>() > 1)) {
+                       (is_cached<E> ||
+                        detail::dependent_args<std::remove_cvref_t<decltype(rule_node(e))>, L>() >
+                            1)) {
     return backward<L, N, Eager>(e, materialize(g));
   } else {
     auto cts = detail::call_vjp(e, g);
+    auto const& args = rule_node(e).args;
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return detail::fold_cotangents(
-          detail::no_cotangents<N>(),
-          backward<L, N, Eager>(std::get<I>(e.args), std::get<I>(cts))...);
+      return detail::fold_cotangents(detail::no_cotangents<N>(),
+                                     backward<L, N, Eager>(std::get<I>(args), std::get<I>(cts))...);
     }
-    (std::make_index_sequence<std::tuple_size_v<decltype(e.args)>>{});
+    (std::make_index_sequence<std::tuple_size_v<std::remove_cvref_t<decltype(args)>>>{});
   }
 }
 

@@ -14,8 +14,10 @@ auto tangent(E const& e, Tangents const& t) {
   } else if constexpr (is_bind_at<E, L>) {
     return std::get<detail::bind_index<E, L>::index>(t);
   } else {
-    return detail::unpack(e.args, [&](auto const&... a) {
-      return E::op_type::jvp(e.op, value_of(e), a..., tangent<L>(a, t)...);
+    auto const& n = rule_node(e);
+    return detail::unpack(n.args, [&](auto const&... a) {
+      return std::remove_cvref_t<decltype(n)>::op_type::jvp(n.op, value_of(e), a...,
+                                                            tangent<L>(a, t)...);
     });
   }
 }

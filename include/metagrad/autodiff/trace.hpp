@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "../eval/evaluate.hpp"
+#include "../eval/memo.hpp"
 #include "../ops/identity.hpp"
 
 namespace metagrad {
@@ -89,7 +90,11 @@ auto trace(E const& e) {
     using Op = typename E::op_type;
     if constexpr (is_elementwise_op<Op>) {
       return detail::unpack(args, [&](auto const&... a) {
-        return node<Op, std::remove_cvref_t<decltype(a)>...>(e.op, a...);
+        auto n = node<Op, std::remove_cvref_t<decltype(a)>...>(e.op, a...);
+        if constexpr (detail::costly_op<Op>)
+          return detail::memoize(n);
+        else
+          return n;
       });
     } else {
       return detail::unpack(args, [&](auto const&... a) {
@@ -101,11 +106,21 @@ auto trace(E const& e) {
   }
 }
 
-/// A node's own value for its derivative rules: the view of a cached node, else the node.
+/// A node's own value for its derivative rules: the view of a cached node, else the node (for a
+/// memo, the memo: its copies share one computed value).
 template <class E>
 auto value_of(E const& e) {
   if constexpr (is_cached<E>)
     return as_view(e);
+  else
+    return e;
+}
+
+/// The node whose op and args the derivative rules use: a memo stands for the node it holds.
+template <class E>
+auto const& rule_node(E const& e) {
+  if constexpr (is_memo<E>)
+    return std::get<0>(e.args);
   else
     return e;
 }

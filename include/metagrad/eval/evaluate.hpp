@@ -12,6 +12,7 @@
 #include "../device/kernel.hpp"
 #include "../expr/node.hpp"
 #include "../expr/tensor.hpp"
+#include "../ops/reduce.hpp"
 #include "../ops/reshape.hpp"
 #include "scratch.hpp"
 
@@ -27,6 +28,17 @@ struct elementwise_kernel {
 
 template <class E>
 void evaluate_into(value_t<E>* dst, E const& e);
+
+namespace detail {
+/// A reduction over every axis of an elementwise expression: devices may fold it in the fused
+/// loop instead of writing the expression out first.
+template <class E>
+inline constexpr bool full_reduction_of_elementwise = false;
+template <class Kind, bool Keep, auto Axes, class X>
+requires is_node<X>
+inline constexpr bool full_reduction_of_elementwise<node<reduce_op<Kind, Keep, Axes>, X>> =
+    Axes.size() == X::rank && is_elementwise_op<typename X::op_type>;
+}  // namespace detail
 
 /// The expression as a view of memory: itself when it is one, else computed into scratch.
 template <class E>
@@ -74,6 +86,13 @@ void evaluate_into(value_t<E>* dst, E const& e) {
   } else if constexpr (is_elementwise_op<typename E::op_type>) {
     detail::scratch_scope scope;
     elementwise_kernel<D>::assign(dst, prepare(e));
+  } else if constexpr (detail::full_reduction_of_elementwise<E>) {
+    detail::scratch_scope scope;
+    auto x = prepare(std::get<0>(e.args));
+    if constexpr (elementwise_kernel<D>::template folds<decltype(x)>)
+      dst[0] = elementwise_kernel<D>::template reduce_all<typename E::op_type>(x);
+    else
+      kernel<typename E::op_type, D>::run(e.op, dst, e.ext, materialize(x));
   } else {
     detail::scratch_scope scope;
     detail::unpack(e.args, [&](auto const&... a) {

@@ -10,6 +10,7 @@ namespace metagrad {
 
 struct cos_op : elementwise_unary<cos_op> {
   static constexpr char const* name = "cos";
+  static constexpr bool costly = true;  // worth computing once per block (eval/memo.hpp)
   template <class T>
   METAGRAD_HOST_DEVICE static T apply(T x) {
     using std::cos;

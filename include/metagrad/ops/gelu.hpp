@@ -42,6 +42,7 @@ inline constexpr double c = 0.044715;
 template <gelu_form F>
 struct gelu_grad_op : elementwise_unary<gelu_grad_op<F>> {
   static constexpr char const* name = "gelu_grad";
+  static constexpr bool costly = true;  // worth computing once per block (eval/memo.hpp)
   template <class T>
   METAGRAD_HOST_DEVICE static T apply(T x) {
     namespace g = detail::gelu_constants;
@@ -77,6 +78,7 @@ struct gelu_grad_op : elementwise_unary<gelu_grad_op<F>> {
 template <gelu_form F>
 struct gelu_op : elementwise_unary<gelu_op<F>> {
   static constexpr char const* name = "gelu";
+  static constexpr bool costly = true;  // worth computing once per block (eval/memo.hpp)
   template <class T>
   METAGRAD_HOST_DEVICE static T apply(T x) {
     namespace g = detail::gelu_constants;

@@ -8,6 +8,7 @@ namespace metagrad {
 
 struct log1p_op : elementwise_unary<log1p_op> {
   static constexpr char const* name = "log1p";
+  static constexpr bool costly = true;  // worth computing once per block (eval/memo.hpp)
   template <class T>
   METAGRAD_HOST_DEVICE static T apply(T x) {
     using std::log1p;

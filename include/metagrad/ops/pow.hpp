@@ -17,6 +17,7 @@ namespace metagrad {
 
 struct pow_scalar_op : elementwise_unary<pow_scalar_op> {
   static constexpr char const* name = "pow";
+  static constexpr bool costly = true;  // worth computing once per block (eval/memo.hpp)
   double exponent = 1;
   double scale = 1;  // y = scale * x^exponent: derivatives of powers stay powers
   template <class T>

@@ -71,6 +71,7 @@ consteval bool check_axes() {
 template <class Kind, bool Keep, auto Axes>
 struct reduce_op {
   static constexpr char const* name = Kind::name;
+  using kind = Kind;
   static constexpr zero_rule zeros = detail::zeros_of<Kind>();
   static constexpr auto axes = Axes;
   static constexpr bool keep = Keep;

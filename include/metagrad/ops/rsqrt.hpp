@@ -8,6 +8,7 @@ namespace metagrad {
 
 struct rsqrt_op : elementwise_unary<rsqrt_op> {
   static constexpr char const* name = "rsqrt";
+  static constexpr bool costly = true;  // worth computing once per block (eval/memo.hpp)
   template <class T>
   METAGRAD_HOST_DEVICE static T apply(T x) {
     using std::sqrt;

@@ -7,6 +7,7 @@ namespace metagrad {
 
 struct sqrt_op : elementwise_unary<sqrt_op> {
   static constexpr char const* name = "sqrt";
+  static constexpr bool costly = true;  // worth computing once per block (eval/memo.hpp)
   template <class T>
   METAGRAD_HOST_DEVICE static T apply(T x) {
     using std::sqrt;

@@ -8,6 +8,7 @@ namespace metagrad {
 
 struct tanh_op : elementwise_unary<tanh_op> {
   static constexpr char const* name = "tanh";
+  static constexpr bool costly = true;  // worth computing once per block (eval/memo.hpp)
   template <class T>
   METAGRAD_HOST_DEVICE static T apply(T x) {
     using std::tanh;

@@ -9,6 +9,9 @@
 #include <tuple>
 
 #include "../../eval/evaluate.hpp"
+#include "../../eval/memo.hpp"
+#include "../../ops/max.hpp"
+#include "../../ops/sum.hpp"
 #include "eigen_ops.hpp"
 
 namespace metagrad::cpu {
@@ -101,7 +104,15 @@ auto build(E const& e, Ctx const& c) {
     if constexpr (Plan::inner_broadcast[I])
       return A::Constant(c.n, e.ptr[c.offset[I]]);
     else
-      return Eigen::Map<A const>(e.ptr + c.offset[I], c.n);
+      return Eigen::Map<A const>(e.ptr + c.offset[I] + c.chunk, c.n);
+  } else if constexpr (is_memo<E>) {
+    // Computed once per chunk into the slot all copies share; read from there after.
+    auto* data = static_cast<T*>(e.op.slot->data);
+    if (e.op.slot->stamp != c.stamp) {
+      Eigen::Map<A>(data, c.n) = build<I, Plan>(std::get<0>(e.args), c);
+      e.op.slot->stamp = c.stamp;
+    }
+    return Eigen::Map<A const>(data, c.n);
   } else {
     return [&]<std::size_t... A>(std::index_sequence<A...>) {
       using Args = decltype(e.args);
@@ -128,9 +139,37 @@ void for_each_leaf(E const& e, F&& f) {
 
 template <std::size_t N>
 struct block_context {
-  std::array<index_t, N> offset{};
-  Eigen::Index n = 0;
+  std::array<index_t, N> offset{};  // each leaf's offset at the block's start
+  index_t chunk = 0;                // the chunk's start within the block
+  Eigen::Index n = 0;               // the chunk's length
+  std::uint64_t stamp = 0;          // identifies the chunk to memos
 };
+
+template <class E>
+constexpr bool has_memo() {
+  if constexpr (is_memo<E>)
+    return true;
+  else if constexpr (is_node<E>)
+    return []<class... A>(std::tuple<A...> const*) {
+      return (has_memo<A>() || ...);
+    }(static_cast<decltype(E::args) const*>(nullptr));
+  else
+    return false;
+}
+
+/// Calls f(ctx) for each chunk of a block of `inner` elements: one chunk, or memo_chunk-sized
+/// ones when the expression holds memos (so their slots stay small and in cache).
+template <class E, std::size_t N, class F>
+void for_each_chunk(block_context<N>& ctx, index_t inner, F&& f) {
+  index_t step = has_memo<E>() ? memo_chunk : (inner > 0 ? inner : 1);
+  for (index_t c0 = 0; c0 < inner || (inner == 0 && c0 == 0); c0 += step) {
+    ctx.chunk = c0;
+    ctx.n = std::min(step, inner - c0);
+    if constexpr (has_memo<E>()) ctx.stamp = metagrad::detail::next_chunk_stamp();
+    f(ctx);
+    if (inner == 0) break;
+  }
+}
 
 }  // namespace detail
 }  // namespace metagrad::cpu
@@ -139,6 +178,34 @@ namespace metagrad {
 
 template <>
 struct elementwise_kernel<device::cpu> {
+  template <class E>
+  using plan_for = cpu::detail::block_plan<shape_t<E>, typename cpu::detail::leaf_types<E>::type>;
+
+  /// Whether reduce_all can fold e: it is one block (every leaf contiguous or constant).
+  template <class E>
+  static constexpr bool folds = plan_for<E>::inner_start == 0;
+
+  /// A reduction of a prepared tree over every axis, folded into the fused loop.
+  template <class Reduce, class E>
+  requires folds<E>
+  static value_t<E> reduce_all(E const& e) {
+    using T = value_t<E>;
+    using Kind = typename Reduce::kind;
+    cpu::detail::block_context<plan_for<E>::N> ctx;
+    T acc = Kind::template init<T>();
+    cpu::detail::for_each_chunk<E>(ctx, e.ext.size(), [&](auto const& c) {
+      if (c.n == 0) return;
+      auto a = cpu::detail::build<0, plan_for<E>>(e, c);
+      if constexpr (std::is_same_v<Kind, sum_kind>)
+        acc += a.sum();
+      else if constexpr (std::is_same_v<Kind, max_kind>)
+        acc = Kind::combine(acc, a.maxCoeff());
+      else
+        acc = Kind::combine(acc, a.minCoeff());
+    });
+    return acc;
+  }
+
   template <class T, class E>
   static void assign(T* dst, E const& e) {
     using Out = shape_t<E>;
@@ -161,11 +228,12 @@ struct elementwise_kernel<device::cpu> {
     cpu::detail::block_context<N> ctx;
     index_t outer = 1, inner = 1;
     for (std::size_t d = 0; d < R; ++d) (d < K ? outer : inner) *= e.ext[d];
-    ctx.n = inner;
     std::array<index_t, K ? K : 1> idx{};
     for (index_t o = 0; o < outer; ++o) {
-      Eigen::Map<cpu::detail::array_t<T, Plan::inner_size>>(dst + o * inner, inner) =
-          cpu::detail::build<0, Plan>(e, ctx);
+      cpu::detail::for_each_chunk<E>(ctx, inner, [&](auto const& c) {
+        Eigen::Map<cpu::detail::array_t<T, Plan::inner_size>>(dst + o * inner + c.chunk, c.n) =
+            cpu::detail::build<0, Plan>(e, c);
+      });
       // Advance the outer odometer and the leaves' offsets.
       for (std::size_t d = K; d-- > 0;) {
         for (std::size_t j = 0; j < N; ++j) ctx.offset[j] += stride[j][d];
