@@ -12,7 +12,7 @@ int main() {
   auto f = [](auto const& x, auto const& w) { return mg::sum(mg::tanh(mg::matmul(x, w))); };
 
   std::cout << mg::eval(f(x, w)) << '\n';                   // tensor(3.9992)
-  auto dw = mg::grad<1>(f)(x, w);                            // df/dw, a tensor<float, shape<3, 2>>
+  auto dw = mg::grad<1>(f)(x, w);                           // df/dw, a tensor<float, shape<3, 2>>
   auto [value, grads] = mg::value_and_grad<0, 1>(f)(x, w);  // one forward pass, both gradients
   auto hv = mg::hvp([&](auto const& w) { return f(x, w); }, w, dw);  // jvp of grad
 

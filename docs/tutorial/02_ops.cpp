@@ -9,18 +9,18 @@ namespace mg = metagrad;
 
 int main() {
   // [convnet]
-  mg::tensor<float, mg::shape<2, 1, 8, 8>> images;  // (N,C,H,W)
+  mg::tensor<float, mg::shape<2, 1, 8, 8>> images;   // (N,C,H,W)
   mg::tensor<float, mg::shape<4, 1, 3, 3>> kernels;  // (O,C,KH,KW)
   mg::tensor<float, mg::shape<4>> bias;
   mg::tensor<mg::index_t, mg::shape<2>> labels{3, 1};
   kernels(0, 0, 1, 1) = 1;
   auto logits = [&](auto const& k, auto const& b) {
     auto h = mg::relu(mg::conv2d<mg::conv2d_params{.padding = 1}>(images, k, b));  // (2,4,8,8)
-    auto p = mg::max_pool2d<2>(h);                                                  // (2,4,4,4)
-    return mg::mean<2, 3>(p);                                                       // (2,4)
+    auto p = mg::max_pool2d<2>(h);                                                 // (2,4,4,4)
+    return mg::mean<2, 3>(p);                                                      // (2,4)
   };
   auto loss = [&](auto const& k, auto const& b) {
-    auto logp = mg::log_softmax(logits(k, b));                            // (2,4)
+    auto logp = mg::log_softmax(logits(k, b));                                         // (2,4)
     auto picked = mg::take_along_axis<1>(logp, mg::reshape<mg::shape<2, 1>>(labels));  // (2,1)
     return -mg::mean(picked);
   };

@@ -6,7 +6,8 @@
 namespace mg = metagrad;
 using mgt::from;
 
-TEST_CASE("hvp of sum(tanh(x @ w)) matches PyTorch, forward-over-reverse and reverse-over-reverse") {
+TEST_CASE(
+    "hvp of sum(tanh(x @ w)) matches PyTorch, forward-over-reverse and reverse-over-reverse") {
   namespace r = ref::hvp_tanh_matmul;
   using SX = mg::shape<3, 4>;
   auto x = from<SX>(r::x);
@@ -60,7 +61,8 @@ TEST_CASE("gradients w.r.t. a subset of arguments; reused and unused arguments")
   auto [da, db, du] = mg::grad<0, 1, 2>(f)(a, b, unused);
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 3; ++j) CHECK(da(i, j) == doctest::Approx(2 * a(i, j) * b(j)));
-  for (int j = 0; j < 3; ++j) CHECK(db(j) == doctest::Approx(a(0, j) * a(0, j) + a(1, j) * a(1, j) + 2));
+  for (int j = 0; j < 3; ++j)
+    CHECK(db(j) == doctest::Approx(a(0, j) * a(0, j) + a(1, j) * a(1, j) + 2));
   CHECK(du(0) == 0);
   CHECK(du(1) == 0);
   auto only_b = mg::grad<1>(f)(a, b, unused);

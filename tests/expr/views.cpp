@@ -44,8 +44,9 @@ TEST_CASE("views over a raw pointer and a span enter graphs without copying") {
   CHECK(mg::eval(mg::sum(v)).item() == 30);
   mg::tensor_view<float, mg::shape<mg::dyn, 3>> dv(std::span<float const>(data), {{2, 3}});
   CHECK(mg::eval(mg::sum(dv)).item() == 30);
-  CHECK_THROWS_AS((mg::tensor_view<float, mg::shape<mg::dyn, 4>>(std::span<float const>(data), {{2, 4}})),
-                  mg::shape_error);
+  CHECK_THROWS_AS(
+      (mg::tensor_view<float, mg::shape<mg::dyn, 4>>(std::span<float const>(data), {{2, 4}})),
+      mg::shape_error);
 }
 
 TEST_CASE("views over Eigen matrices, row- and column-major, and their gradients") {

@@ -15,7 +15,8 @@ int main() {
   // d/dx (tanh(x) x) = tanh(x) + x (1 - tanh(x)^2)
   double want = std::tanh(3.0) + 3.0 * (1 - std::tanh(3.0) * std::tanh(3.0));
   bool ok = std::fabs(g(1, 0) - want) < 1e-12 && value.item() > 0;
-  std::printf("metagrad %d.%d.%d installed: f = %.6f, df/dx[1,0] = %.6f (%s)\n", METAGRAD_VERSION_MAJOR,
-              METAGRAD_VERSION_MINOR, METAGRAD_VERSION_PATCH, value.item(), g(1, 0), ok ? "ok" : "WRONG");
+  std::printf("metagrad %d.%d.%d installed: f = %.6f, df/dx[1,0] = %.6f (%s)\n",
+              METAGRAD_VERSION_MAJOR, METAGRAD_VERSION_MINOR, METAGRAD_VERSION_PATCH, value.item(),
+              g(1, 0), ok ? "ok" : "WRONG");
   return ok ? 0 : 1;
 }

@@ -57,15 +57,15 @@ void check_close(X const& got, Y const* want, mg::index_t n, double rtol, double
   for (mg::index_t i = 0; i < n; ++i) {
     double g = static_cast<double>(got.data()[i]), w = static_cast<double>(want[i]);
     if (!(std::fabs(g - w) <= atol + rtol * std::fabs(w))) {
-      if (bad++ < 5)
-        FAIL_CHECK(what << ": element " << i << " is " << g << ", expected " << w);
+      if (bad++ < 5) FAIL_CHECK(what << ": element " << i << " is " << g << ", expected " << w);
     }
   }
   CHECK_MESSAGE(bad == 0, what << ": " << bad << " of " << n << " elements differ");
 }
 template <class X, class Y>
 void check_close(X const& got, Y const& want, double rtol, double atol, std::string const& what) {
-  if constexpr (std::is_array_v<Y>) check_close(got, want, static_cast<mg::index_t>(std::size(want)), rtol, atol, what);
+  if constexpr (std::is_array_v<Y>)
+    check_close(got, want, static_cast<mg::index_t>(std::size(want)), rtol, atol, what);
   else {
     REQUIRE(got.shape() == want.shape());
     check_close(got, want.data(), want.size(), rtol, atol, what);
@@ -83,8 +83,10 @@ void check_reference(F f, std::tuple<In...> const& inputs, Out const& out, Cot c
   auto got = pullback(cot);
   int i = 0;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((check_close(std::get<I>(got), grads, rtol, atol, "vjp of input " + std::to_string(i++))), ...);
-  }(std::index_sequence_for<Grads...>{});
+    ((check_close(std::get<I>(got), grads, rtol, atol, "vjp of input " + std::to_string(i++))),
+     ...);
+  }
+  (std::index_sequence_for<Grads...>{});
   auto [v2, tangent_out] = mg::jvp(f, inputs, tangents);
   check_close(v2, out, rtol, atol, "jvp value");
   check_close(tangent_out, jvp_out, rtol, atol, "jvp");
@@ -136,7 +138,8 @@ void check_grads(F f, Args const&... args) {
         [&](auto const&... t) {
           return [&]<std::size_t... I>(std::index_sequence<I...>) {
             return mg::eval(f(mg::eval(std::get<I>(std::tie(args...)) + t * s)...));
-          }(std::index_sequence_for<Args...>{});
+          }
+          (std::index_sequence_for<Args...>{});
         },
         tangents);
   };
@@ -151,12 +154,12 @@ void check_grads(F f, Args const&... args) {
 }  // namespace mgt
 
 /// One PyTorch case of a binary op: value, vjp and jvp of EXPR (in a, b) against ref::NAME.
-#define MGT_BINARY_REFERENCE_CASE(NAME, EXPR, SA, SB, SO)                                        \
-  TEST_CASE(#NAME ": value, vjp and jvp match PyTorch") {                                        \
-    namespace r = ref::NAME;                                                                     \
-    auto f = [](auto a, auto b) { return EXPR; };                                                \
-    mgt::check_reference(f, std::tuple{mgt::from<SA>(r::a), mgt::from<SB>(r::b)}, r::out,       \
-                         mgt::from<SO>(r::cot),                                                  \
-                         std::tuple{mgt::from<SA>(r::tan_a), mgt::from<SB>(r::tan_b)},          \
-                         r::jvp_out, r::grad_a, r::grad_b);                                     \
+#define MGT_BINARY_REFERENCE_CASE(NAME, EXPR, SA, SB, SO)                                          \
+  TEST_CASE(#NAME ": value, vjp and jvp match PyTorch") {                                          \
+    namespace r = ref::NAME;                                                                       \
+    auto f = [](auto a, auto b) { return EXPR; };                                                  \
+    mgt::check_reference(f, std::tuple{mgt::from<SA>(r::a), mgt::from<SB>(r::b)}, r::out,          \
+                         mgt::from<SO>(r::cot),                                                    \
+                         std::tuple{mgt::from<SA>(r::tan_a), mgt::from<SB>(r::tan_b)}, r::jvp_out, \
+                         r::grad_a, r::grad_b);                                                    \
   }

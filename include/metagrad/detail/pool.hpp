@@ -42,9 +42,7 @@ class block_cache {
   /// Blocks taken from the system so far (not from the cache): flat in a steady state.
   std::size_t fresh_blocks() const { return fresh_; }
 
-  void release(void* p, std::size_t bytes) {
-    bucket(round(bytes)).push_back(p);
-  }
+  void release(void* p, std::size_t bytes) { bucket(round(bytes)).push_back(p); }
 
  private:
   static std::size_t round(std::size_t bytes) { return bytes == 0 ? 64 : (bytes + 63) / 64 * 64; }
@@ -66,7 +64,8 @@ class buffer {
  public:
   buffer() = default;
   explicit buffer(std::size_t n)
-      : data_(n ? static_cast<T*>(block_cache::local().acquire(n * sizeof(T))) : nullptr), size_(n) {}
+      : data_(n ? static_cast<T*>(block_cache::local().acquire(n * sizeof(T))) : nullptr),
+        size_(n) {}
   buffer(buffer&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr, o.size_ = 0; }
   buffer& operator=(buffer&& o) noexcept {
     if (this != &o) {

@@ -25,12 +25,17 @@ struct print_format {
   std::string operator()(T v) const {
     char buf[64];
     double d = static_cast<double>(v);
-    if (kind == integral) std::snprintf(buf, sizeof buf, "%.0f.", d);
-    else if (kind == fixed) std::snprintf(buf, sizeof buf, "%.4f", d);
-    else std::snprintf(buf, sizeof buf, "%.4e", d);
+    if (kind == integral)
+      std::snprintf(buf, sizeof buf, "%.0f.", d);
+    else if (kind == fixed)
+      std::snprintf(buf, sizeof buf, "%.4f", d);
+    else
+      std::snprintf(buf, sizeof buf, "%.4e", d);
     std::string s = buf;
-    if (std::isnan(d)) s = "nan";
-    else if (std::isinf(d)) s = d > 0 ? "inf" : "-inf";
+    if (std::isnan(d))
+      s = "nan";
+    else if (std::isinf(d))
+      s = d > 0 ? "inf" : "-inf";
     return std::string(width > s.size() ? width - s.size() : 0, ' ') + s;
   }
 };
@@ -47,8 +52,11 @@ print_format choose_format(T const* p, index_t n) {
     double a = std::fabs(v);
     if (a > 0) lo = std::min(lo, a), hi = std::max(hi, a);
   }
-  if (all_int) f.kind = hi >= 1e8 ? print_format::scientific : print_format::integral;
-  else f.kind = (hi / lo > 1000 || hi >= 1e8 || lo < 1e-4) ? print_format::scientific : print_format::fixed;
+  if (all_int)
+    f.kind = hi >= 1e8 ? print_format::scientific : print_format::integral;
+  else
+    f.kind =
+        (hi / lo > 1000 || hi >= 1e8 || lo < 1e-4) ? print_format::scientific : print_format::fixed;
   for (index_t i = 0; i < n; ++i) f.width = std::max(f.width, f(p[i]).size());
   return f;
 }
@@ -66,11 +74,15 @@ void print_block(std::ostream& os, T const* p, extents<R> const& e, std::size_t 
       if (dim + 1 < R && R - dim > 2) os << '\n' << std::string(indent + 1, ' ');
       i = n - edge;
     }
-    if (dim + 1 == R) os << f(p[offset + i]);
-    else print_block(os, p, e, dim + 1, offset + i * strides[dim], f, summarise, indent + 1);
+    if (dim + 1 == R)
+      os << f(p[offset + i]);
+    else
+      print_block(os, p, e, dim + 1, offset + i * strides[dim], f, summarise, indent + 1);
     if (i + 1 < n) {
-      if (dim + 1 == R) os << ", ";
-      else os << ',' << std::string(R - dim - 1, '\n') << std::string(indent + 1, ' ');
+      if (dim + 1 == R)
+        os << ", ";
+      else
+        os << ',' << std::string(R - dim - 1, '\n') << std::string(indent + 1, ' ');
     }
   }
   os << ']';
@@ -83,9 +95,12 @@ std::ostream& operator<<(std::ostream& os, tensor<T, S, D> const& t) {
   constexpr std::size_t R = S::rank;
   auto f = detail::choose_format(t.data(), t.size());
   os << "tensor(";
-  if constexpr (R == 0) os << f(t.data()[0]);
-  else if (t.size() == 0) os << "[]";
-  else detail::print_block(os, t.data(), t.shape(), 0, 0, f, t.size() > 1000, 7);
+  if constexpr (R == 0)
+    os << f(t.data()[0]);
+  else if (t.size() == 0)
+    os << "[]";
+  else
+    detail::print_block(os, t.data(), t.shape(), 0, 0, f, t.size() > 1000, 7);
   return os << ')';
 }
 

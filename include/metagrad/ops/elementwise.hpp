@@ -37,7 +37,7 @@ template <class X>
 concept operand = expression_like<X> || std::is_arithmetic_v<X>;
 
 template <class A, class B>
-concept operands = operand<A> && operand<B> && (expression_like<A> || expression_like<B>);
+concept operands = operand<A> && operand<B> &&(expression_like<A> || expression_like<B>);
 
 namespace detail {
 /// A number becomes constant<T, shape<>> with the value type of the other operand.
@@ -68,9 +68,12 @@ auto make_binary(A const& a, B const& b, Op op = {}) {
 /// e broadcast to the extents of a (possibly larger) result, or e itself when shapes agree.
 template <class Shape, class E>
 auto fit(E const& e, extents<Shape::rank> const& target) {
-  if constexpr (std::same_as<shape_t<E>, Shape>) return e;
-  else if constexpr (is_zero<E>) return zero<value_t<E>, Shape, device_t<E>>(target);
-  else return broadcast_to<Shape>(e, target);
+  if constexpr (std::same_as<shape_t<E>, Shape>)
+    return e;
+  else if constexpr (is_zero<E>)
+    return zero<value_t<E>, Shape, device_t<E>>(target);
+  else
+    return broadcast_to<Shape>(e, target);
 }
 
 }  // namespace metagrad

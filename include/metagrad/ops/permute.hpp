@@ -25,7 +25,8 @@ struct permute_op {
 
   static constexpr auto inverse() {
     std::array<int, rank> inv{};
-    for (std::size_t i = 0; i < rank; ++i) inv[static_cast<std::size_t>(Perm[i])] = static_cast<int>(i);
+    for (std::size_t i = 0; i < rank; ++i)
+      inv[static_cast<std::size_t>(Perm[i])] = static_cast<int>(i);
     return inv;
   }
   template <class A>

@@ -14,7 +14,6 @@ namespace metagrad {
 struct keepdims_t {};
 inline constexpr keepdims_t keepdims{};
 
-
 namespace detail {
 template <std::size_t N, bool Keep, auto Axes>
 constexpr auto reduced_dims(std::array<index_t, N> const& in) {
@@ -22,8 +21,10 @@ constexpr auto reduced_dims(std::array<index_t, N> const& in) {
   std::size_t j = 0;
   for (std::size_t i = 0; i < N; ++i) {
     bool red = std::find(Axes.begin(), Axes.end(), static_cast<int>(i)) != Axes.end();
-    if (!red) out[j++] = in[i];
-    else if (Keep) out[j++] = 1;
+    if (!red)
+      out[j++] = in[i];
+    else if (Keep)
+      out[j++] = 1;
   }
   return out;
 }

@@ -100,8 +100,10 @@ auto sum_to(E const& g, extents<Shape::rank> const& target) {
       return reshape<Shape>(g, target);
     } else {
       auto s = make_node(reduce_op<sum_kind, false, axes>{}, g);
-      if constexpr (std::same_as<shape_t<decltype(s)>, Shape>) return s;
-      else return reshape<Shape>(s, target);
+      if constexpr (std::same_as<shape_t<decltype(s)>, Shape>)
+        return s;
+      else
+        return reshape<Shape>(s, target);
     }
   }
 }

@@ -109,8 +109,10 @@ extents<std::max(A::rank, B::rank)> broadcast_extents(char const* op, extents<A:
     index_t ea = i < A::rank ? a[A::rank - 1 - i] : 1;
     index_t eb = i < B::rank ? b[B::rank - 1 - i] : 1;
     index_t e = ea;
-    if (sa == 1 && sb != 1) e = eb;
-    else if (sb == 1 && sa != 1) e = ea;
+    if (sa == 1 && sb != 1)
+      e = eb;
+    else if (sb == 1 && sa != 1)
+      e = ea;
     else if (ea != eb) {
       throw shape_error(std::string(op) +
                         ": shapes are incompatible for broadcasting; each dimension must match "

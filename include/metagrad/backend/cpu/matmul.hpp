@@ -24,12 +24,14 @@ struct kernel<matmul_op<TA, TB>, device::cpu> {
     return small ? Eigen::Index(d) : Eigen::Index(Eigen::Dynamic);
   }
   template <class T, Eigen::Index R, Eigen::Index C>
-  using fixed_matrix = Eigen::Matrix<T, R, C, (C == 1 && R != 1) ? Eigen::ColMajor : Eigen::RowMajor>;
+  using fixed_matrix =
+      Eigen::Matrix<T, R, C, (C == 1 && R != 1) ? Eigen::ColMajor : Eigen::RowMajor>;
 
   template <class SA, class SB, class T>
   static void gemm(T* c, T const* a, index_t ar, index_t ac, T const* b, index_t br, index_t bc) {
     constexpr bool batched_lhs = SB::rank == 2 && SA::rank > 2;  // lhs rows folded: not static
-    constexpr Eigen::Index far = batched_lhs ? Eigen::Dynamic : fixed<SA, 0>(), fac = fixed<SA, 1>();
+    constexpr Eigen::Index far = batched_lhs ? Eigen::Dynamic : fixed<SA, 0>(),
+                           fac = fixed<SA, 1>();
     constexpr Eigen::Index fbr = fixed<SB, 0>(), fbc = fixed<SB, 1>();
     if constexpr (far != Eigen::Dynamic && fac != Eigen::Dynamic && fbr != Eigen::Dynamic &&
                   fbc != Eigen::Dynamic) {
@@ -49,10 +51,14 @@ struct kernel<matmul_op<TA, TB>, device::cpu> {
 
   template <class C, class A, class B>
   static void multiply(C& out, A const& a, B const& b) {
-    if constexpr (!TA && !TB) out.noalias() = a * b;
-    else if constexpr (!TA && TB) out.noalias() = a * b.transpose();
-    else if constexpr (TA && !TB) out.noalias() = a.transpose() * b;
-    else out.noalias() = a.transpose() * b.transpose();
+    if constexpr (!TA && !TB)
+      out.noalias() = a * b;
+    else if constexpr (!TA && TB)
+      out.noalias() = a * b.transpose();
+    else if constexpr (TA && !TB)
+      out.noalias() = a.transpose() * b;
+    else
+      out.noalias() = a.transpose() * b.transpose();
   }
 
   template <class T, std::size_t R, class A, class B>

@@ -15,7 +15,8 @@ struct kernel<permute_op<Perm>, device::cpu> {
   static void run(permute_op<Perm>, T* dst, extents<R> const& out, X const& x) {
     using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     if constexpr (R == 2 && Perm[0] == 1) {
-      Eigen::Map<matrix>(dst, out[0], out[1]) = Eigen::Map<matrix const>(x.ptr, out[1], out[0]).transpose();
+      Eigen::Map<matrix>(dst, out[0], out[1]) =
+          Eigen::Map<matrix const>(x.ptr, out[1], out[0]).transpose();
     } else {
       auto in = x.ext.strides();
       std::array<index_t, R> s{}, idx{};

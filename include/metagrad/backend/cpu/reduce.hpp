@@ -16,30 +16,39 @@ template <class Kind, bool Keep, auto Axes>
 struct kernel<reduce_op<Kind, Keep, Axes>, device::cpu> {
   template <class M>
   static auto reduce_rows(M const& m) {
-    if constexpr (std::is_same_v<Kind, sum_kind>) return m.colwise().sum();
-    else if constexpr (std::is_same_v<Kind, max_kind>) return m.colwise().maxCoeff();
-    else return m.colwise().minCoeff();
+    if constexpr (std::is_same_v<Kind, sum_kind>)
+      return m.colwise().sum();
+    else if constexpr (std::is_same_v<Kind, max_kind>)
+      return m.colwise().maxCoeff();
+    else
+      return m.colwise().minCoeff();
   }
 
   template <class T, std::size_t R, class X>
   static void run(reduce_op<Kind, Keep, Axes>, T* dst, extents<R> const&, X const& x) {
     constexpr std::size_t r = X::rank;
-    constexpr bool contiguous = Axes.size() == 0 || Axes.back() - Axes.front() + 1 == static_cast<int>(Axes.size());
+    constexpr bool contiguous =
+        Axes.size() == 0 || Axes.back() - Axes.front() + 1 == static_cast<int>(Axes.size());
     if constexpr (Axes.size() == 0) {
       std::copy_n(x.ptr, x.ext.size(), dst);
     } else if constexpr (contiguous) {
       index_t outer = 1, red = 1, inner = 1;
       for (std::size_t d = 0; d < r; ++d) {
-        if (static_cast<int>(d) < Axes.front()) outer *= x.ext[d];
-        else if (static_cast<int>(d) <= Axes.back()) red *= x.ext[d];
-        else inner *= x.ext[d];
+        if (static_cast<int>(d) < Axes.front())
+          outer *= x.ext[d];
+        else if (static_cast<int>(d) <= Axes.back())
+          red *= x.ext[d];
+        else
+          inner *= x.ext[d];
       }
       using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
       for (index_t o = 0; o < outer; ++o) {
         Eigen::Map<matrix const> m(x.ptr + o * red * inner, red, inner);
         Eigen::Map<matrix> out(dst + o * inner, 1, inner);
-        if (red == 0) out.setConstant(Kind::template init<T>());
-        else out = reduce_rows(m);
+        if (red == 0)
+          out.setConstant(Kind::template init<T>());
+        else
+          out = reduce_rows(m);
       }
     } else {
       extents<r> kept = kept_extents<Axes>(x.ext);
