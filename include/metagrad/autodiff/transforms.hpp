@@ -50,23 +50,11 @@ consteval bool check_scalar_output() {
   return true;
 }
 
-/// An argument's summed cotangent evaluated into a new tensor (zeros where none flowed).
-template <class C, class A>
-auto evaluate_cotangent(C const& ct, A const& arg) {
-  tensor<value_t<A>, shape_t<A>, device_t<A>> out(arg.ext, uninitialized_t{});
-  if constexpr (std::is_same_v<C, no_cotangent>)
-    std::fill_n(out.data(), out.size(), value_t<A>(0));
-  else
-    evaluate_into(out.data(), ct);
-  return out;
-}
-template <class... C, class... Args>
-auto evaluate_cotangents(std::tuple<C...> const& cts, Args const&... args) {
-  auto exprs = std::tuple{as_expr(args)...};
-  return [&]<std::size_t... K>(std::index_sequence<K...>) {
-    return std::tuple{evaluate_cotangent(std::get<K>(cts), std::get<K>(exprs))...};
-  }
-  (std::index_sequence_for<Args...>{});
+/// An accumulator with one new tensor per argument, shaped like it.
+template <class... Args>
+auto make_accumulator(Args const&... args) {
+  return grad_accumulator<tensor<value_t<Args>, shape_t<Args>, device_t<Args>>...>{
+      {tensor<value_t<Args>, shape_t<Args>, device_t<Args>>(args.ext, uninitialized_t{})...}};
 }
 
 template <class Tuple>
@@ -104,16 +92,17 @@ struct grad_fn_impl {
       // Concrete arguments: evaluate.
       scratch_scope scope;
       auto traced = trace(out);
-      auto cts = backward<L, sizeof...(I), true>(
-          traced, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext));
-      auto grads = unwrap_single(evaluate_cotangents(cts, std::get<I>(arg_tuple)...));
+      auto acc = make_accumulator(as_expr(std::get<I>(arg_tuple))...);
+      backward_into<L>(traced, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext), acc);
+      acc.finish();
+      auto grads = unwrap_single(std::move(acc.grads));
       if constexpr (WithValue)
         return std::pair{eval(traced), std::move(grads)};
       else
         return grads;
     } else {
       // Inside another transformation: return expressions.
-      auto cts = backward<L, sizeof...(I), false>(
+      auto cts = backward<L, sizeof...(I)>(
           out, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext));
       auto grads = [&]<std::size_t... P>(std::index_sequence<P...>) {
         return std::tuple{[&] {
@@ -181,8 +170,10 @@ auto vjp(F f, Args const&... args) {
         if (ct.ext != out.ext)
           detail::throw_shape_error("vjp: cotangent extents differ from the output's", ct.ext,
                                     " vs ", out.ext);
-        auto cts = backward<1, sizeof...(Args), true>(traced, ct);
-        return detail::evaluate_cotangents(cts, a...);
+        auto acc = detail::make_accumulator(a...);
+        backward_into<1>(traced, ct, acc);
+        acc.finish();
+        return std::move(acc.grads);
       }
       (std::index_sequence_for<Args...>{});
     });
