@@ -102,8 +102,8 @@ struct grad_fn_impl {
         return grads;
     } else {
       // Inside another transformation: return expressions.
-      auto cts = backward<L, sizeof...(I)>(
-          out, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext));
+      auto cts =
+          backward<L, sizeof...(I)>(out, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext));
       auto grads = [&]<std::size_t... P>(std::index_sequence<P...>) {
         return std::tuple{[&] {
           auto const& ct = std::get<P>(cts);
