@@ -13,6 +13,7 @@
 #include "expr/node.hpp"
 #include "expr/print.hpp"
 #include "expr/tensor.hpp"
+#include "expr/tree.hpp"
 
 #include "ops/abs.hpp"
 #include "ops/add.hpp"

@@ -5,9 +5,11 @@
 // called inside another transformation they return expressions, so they compose:
 // grad(grad(f)), jvp(grad(f)) (a Hessian-vector product), ...
 #pragma once
+#include <array>
 #include <tuple>
 #include <utility>
 
+#include "../expr/tree.hpp"
 #include "backward.hpp"
 #include "forward.hpp"
 
@@ -95,11 +97,10 @@ struct grad_fn_impl {
       auto acc = make_accumulator(as_expr(std::get<I>(arg_tuple))...);
       backward_into<L>(traced, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext), acc);
       acc.finish();
-      auto grads = unwrap_single(std::move(acc.grads));
       if constexpr (WithValue)
-        return std::pair{eval(traced), std::move(grads)};
+        return std::pair{eval(traced), std::move(acc.grads)};
       else
-        return grads;
+        return std::move(acc.grads);
     } else {
       // Inside another transformation: return expressions.
       auto cts =
@@ -115,12 +116,21 @@ struct grad_fn_impl {
       }
       (std::make_index_sequence<sizeof...(I)>{});
       if constexpr (WithValue)
-        return std::pair{out, unwrap_single(std::move(grads))};
+        return std::pair{out, std::move(grads)};
       else
-        return unwrap_single(std::move(grads));
+        return grads;
     }
   }
 };
+
+/// Where each argument's leaves start among all arguments' leaves (parameter trees flattened).
+template <class... Args>
+inline constexpr std::array<std::size_t, sizeof...(Args) + 1> leaf_offsets = [] {
+  std::array<std::size_t, sizeof...(Args) + 1> o{};
+  std::size_t k = 0;
+  ((o[k + 1] = o[k] + tree_size<Args>, ++k), ...);
+  return o;
+}();
 
 template <bool WithValue, class F, std::size_t... I>
 struct grad_fn {
@@ -128,8 +138,69 @@ struct grad_fn {
   template <class... Args>
   auto operator()(Args const&... args) const {
     static_assert(((I < sizeof...(Args)) && ...), "grad: argument index out of range");
-    F g = f;
-    return grad_fn_impl<WithValue, I...>::call(g, args...);
+    if constexpr ((is_tree_node<Args> || ...))
+      return call_trees(args...);
+    else
+      return finish(call_leaves<I...>(f, args...), [](auto&& g) { return std::move(g); });
+  }
+
+ private:
+  template <std::size_t... J, class G, class... Leaves>
+  static auto call_leaves(G g, Leaves const&... leaves) {
+    return grad_fn_impl<WithValue, J...>::call(g, leaves...);
+  }
+
+  /// The value (if asked for) and the gradients, each regrouped, one argument's unwrapped.
+  template <class R, class Regroup>
+  static auto finish(R&& r, Regroup regroup) {
+    if constexpr (WithValue)
+      return std::pair{std::move(r.first), unwrap_single(regroup(std::move(r.second)))};
+    else
+      return unwrap_single(regroup(std::move(r)));
+  }
+
+  /// Parameter trees among the arguments: f is differentiated as a function of all their leaves,
+  /// and the gradients come back shaped like the differentiated arguments.
+  template <class... Args>
+  auto call_trees(Args const&... args) const {
+    using arg_types = std::tuple<Args...>;
+    static constexpr auto offsets = leaf_offsets<Args...>;
+    // The differentiated leaves: argument I's leaves, for each I in order.
+    static constexpr std::size_t n =
+        (std::size_t{0} + ... + tree_size<std::tuple_element_t<I, arg_types>>);
+    static constexpr auto flat = [] {
+      std::array<std::size_t, n> a{};
+      std::size_t k = 0;
+      (
+          (void)[&] {
+            for (std::size_t j = 0; j < tree_size<std::tuple_element_t<I, arg_types>>; ++j)
+              a[k++] = offsets[I] + j;
+          }(),
+          ...);
+      return a;
+    }();
+    auto on_leaves = [fn = f](auto const&... leaves) mutable {
+      auto all = std::forward_as_tuple(leaves...);
+      return [&]<std::size_t... J>(std::index_sequence<J...>) {
+        return fn(tree_unflatten<Args, offsets[J]>(all)...);
+      }
+      (std::index_sequence_for<Args...>{});
+    };
+    auto leaves = std::tuple_cat(tree_flatten(args)...);
+    auto r = [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return unpack(leaves,
+                    [&](auto const&... l) { return call_leaves<flat[K]...>(on_leaves, l...); });
+    }
+    (std::make_index_sequence<n>{});
+    // Argument I's gradients start after those of the differentiated arguments before it.
+    static constexpr auto starts = leaf_offsets<std::tuple_element_t<I, arg_types>...>;
+    return finish(std::move(r), [](auto&& grads) {
+      return [&]<std::size_t... P>(std::index_sequence<P...>) {
+        return std::make_tuple(
+            tree_unflatten<std::tuple_element_t<I, arg_types>, starts[P]>(std::move(grads))...);
+      }
+      (std::make_index_sequence<sizeof...(I)>{});
+    });
   }
 };
 
