@@ -119,3 +119,21 @@ TEST_CASE("matmul: inner extents that differ at run time throw shape_error") {
   auto b = dyn_random<mg::shape<mg::dyn, 4, 3>>(mg::extents<3>{{3, 4, 3}}, 5);
   CHECK_THROWS_WITH_AS(mg::matmul(a, b), doctest::Contains("matmul"), mg::shape_error);
 }
+
+TEST_CASE("matmul of a transpose reads the operand transposed, without a copy") {
+  auto x = mgt::random<mg::shape<3, 4>>(21);
+  auto w = mgt::random<mg::shape<5, 4>>(22);  // (out,in), as a dense layer's weight
+  auto y = mg::matmul(x, mg::transpose(w));   // (3,4) x (4,5) => (3,5)
+  static_assert(std::same_as<typename decltype(y)::op_type, mg::matmul_op<false, true>>);
+  auto wt = mg::eval(mg::transpose(w));
+  mgt::check_close(mg::eval(y), mg::eval(mg::matmul(x, wt)), 1e-14, 1e-14, "x @ w^T");
+  auto xt = mg::eval(mg::transpose(x));
+  auto z = mg::matmul(mg::transpose(xt), mg::transpose(w));
+  static_assert(std::same_as<typename decltype(z)::op_type, mg::matmul_op<true, true>>);
+  mgt::check_close(mg::eval(z), mg::eval(mg::matmul(x, wt)), 1e-14, 1e-14, "xt^T @ w^T");
+  mgt::check_grads([](auto a, auto b) { return mg::matmul(a, mg::transpose(b)); }, x, w);
+  mgt::check_grads([](auto a, auto b) { return mg::matmul(mg::transpose(a), b); }, xt, wt);
+  // Batched: (2,3,4) x transpose((5,4)).
+  auto xb = mgt::random<mg::shape<2, 3, 4>>(23);
+  mgt::check_grads([](auto a, auto b) { return mg::matmul(a, mg::transpose(b)); }, xb, w);
+}

@@ -6,6 +6,7 @@
 #pragma once
 #include <algorithm>
 
+#include "permute.hpp"
 #include "reshape.hpp"
 #include "sum.hpp"
 
@@ -37,6 +38,24 @@ struct matmul_dims {
     return r;
   }
 };
+/// Whether E is transpose(x) (its last two axes swapped): matmul reads x transposed instead.
+template <class E>
+inline constexpr bool is_transpose = false;
+template <auto Perm, class X>
+inline constexpr bool is_transpose<node<permute_op<Perm>, X>> = [] {
+  constexpr std::size_t r = Perm.size();
+  bool swap = r >= 2 && Perm[r - 1] == int(r - 2) && Perm[r - 2] == int(r - 1);
+  for (std::size_t i = 0; i + 2 < r; ++i) swap = swap && Perm[i] == int(i);
+  return swap;
+}();
+
+template <class E>
+auto const& untransposed(E const& e) {
+  if constexpr (is_transpose<E>)
+    return std::get<0>(e.args);
+  else
+    return e;
+}
 }  // namespace detail
 
 namespace rules {
@@ -153,7 +172,11 @@ auto matmul(A const& a, B const& b) {
     return reshape<shape_from<detail::drop_last<R, 1>()>>(r, e);
   } else {
     static_assert(check_matmul<SA, SB>());
-    return make_node(matmul_op<false, false>{}, x, y);
+    // matmul(x, transpose(w)) reads w transposed: no copy (a dense layer's (out,in) weight).
+    using X = decltype(x);
+    using Y = decltype(y);
+    return make_node(matmul_op<detail::is_transpose<X>, detail::is_transpose<Y>>{},
+                     detail::untransposed(x), detail::untransposed(y));
   }
 }
 
