@@ -69,3 +69,5 @@
 #include "autodiff/transforms.hpp"
 
 #include "backend/cpu/cpu.hpp"
+
+#include "nn/losses.hpp"
