@@ -46,6 +46,19 @@ class state {
   /// Steps taken so far; 0 before the first (PyTorch's state["step"]).
   std::int64_t step = 0;
 
+  state() = default;
+  /// Copies are deep, as tensors': a copied optimizer continues on its own.
+  state(state const& o) : step(o.step), ready_(o.ready_), leaves_(o.leaves_), kinds_(o.kinds_) {
+    for (auto const& b : o.buffers_)
+      std::copy_n(b.data(), b.size(), buffers_.emplace_back(b.size()).data());
+  }
+  state& operator=(state const& o) {
+    if (this != &o) *this = state(o);
+    return *this;
+  }
+  state(state&&) noexcept = default;
+  state& operator=(state&&) noexcept = default;
+
   bool ready() const { return ready_; }
   std::size_t leaves() const { return leaves_.size(); }
 
