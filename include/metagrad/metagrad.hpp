@@ -70,4 +70,6 @@
 
 #include "backend/cpu/cpu.hpp"
 
+#include "nn/layers.hpp"
 #include "nn/losses.hpp"
+#include "nn/sequential.hpp"

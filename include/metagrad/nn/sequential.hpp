@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+// sequential(layers...): layers applied in order, as keras.Sequential / torch.nn.Sequential.
+// The model's type is a flat list of its layers; the shape entering layer K is computed at compile
+// time from the model's input shape, so parameters are inferred and a wrong layer for its input is
+// a compile error naming the layer's position. Parameters are a tuple with one tree per layer,
+// named as PyTorch's nn.Sequential names them ("0.weight", "0.bias", "2.weight", ...).
+// e.g. auto model = sequential(dense<128>{}, relu{}, dense<10>{});
+//      auto params = model.init<shape<dyn, 784>>(rng{42});  auto logits = model(params, x);
+#pragma once
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "layers.hpp"
+
+namespace metagrad::nn {
+
+namespace detail {
+template <class...>
+struct type_list {};
+
+/// The shapes entering each layer: In, then each layer's output in turn (one instantiation per
+/// layer, so compile cost grows linearly with depth).
+template <class In, class List, class... Layers>
+struct shapes_through;
+template <class In, class... Done>
+struct shapes_through<In, type_list<Done...>> {
+  using inputs = type_list<Done...>;
+  using output = In;
+};
+template <class In, class... Done, class L, class... Rest>
+struct shapes_through<In, type_list<Done...>, L, Rest...>
+    : shapes_through<typename L::template output<In>, type_list<Done..., In>, Rest...> {};
+
+template <std::size_t K, class List>
+struct at;
+template <std::size_t K, class H, class... T>
+struct at<K, type_list<H, T...>> : at<K - 1, type_list<T...>> {};
+template <class H, class... T>
+struct at<0, type_list<H, T...>> {
+  using type = H;
+};
+
+inline std::string shape_text(auto const& dims) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < dims.size(); ++i)
+    s += (i ? "," : "") + (dims[i] == dyn ? std::string("B") : std::to_string(dims[i]));
+  return s + ")";
+}
+}  // namespace detail
+
+template <class... Layers>
+struct sequential_model {
+  std::tuple<Layers...> layers;
+  static constexpr std::size_t size = sizeof...(Layers);
+
+  template <class In>
+  using shapes = detail::shapes_through<In, detail::type_list<>, Layers...>;
+  /// The shape entering layer K for model input In.
+  template <std::size_t K, class In>
+  using input_of = typename detail::at<K, typename shapes<In>::inputs>::type;
+  /// The model's output shape for input In.
+  template <class In>
+  using output = typename shapes<In>::output;
+  template <std::size_t K>
+  using layer_t = std::tuple_element_t<K, std::tuple<Layers...>>;
+
+  template <class T, class In, class K = std::index_sequence_for<Layers...>>
+  struct params_of;
+  template <class T, class In, std::size_t... K>
+  struct params_of<T, In, std::index_sequence<K...>> {
+    using type = std::tuple<typename layer_t<K>::template params<T, input_of<K, In>>...>;
+  };
+  /// The parameter tree for element type T and input In: one tree per layer.
+  template <class T, class In>
+  using params = typename params_of<T, In>::type;
+
+  /// The number of parameters for input In: a constant, e.g. static_assert(m.param_count<In> ==
+  /// 101770).
+  template <class In>
+  static constexpr index_t param_count = []<std::size_t... K>(std::index_sequence<K...>) {
+    return (index_t{0} + ... + layer_t<K>::template param_count<input_of<K, In>>);
+  }
+  (std::index_sequence_for<Layers...>{});
+  /// Floating-point operations of one example's forward pass (multiply-adds count two).
+  template <class In>
+  static constexpr index_t flops = []<std::size_t... K>(std::index_sequence<K...>) {
+    return (index_t{0} + ... + layer_t<K>::template flops<input_of<K, In>>);
+  }
+  (std::index_sequence_for<Layers...>{});
+  /// Values one example's activations hold (each layer's output), e.g. for memory planning.
+  template <class In>
+  static constexpr index_t activations = []<std::size_t... K>(std::index_sequence<K...>) {
+    return (index_t{0} + ... +
+            nn::detail::per_example<typename layer_t<K>::template output<input_of<K, In>>>());
+  }
+  (std::index_sequence_for<Layers...>{});
+
+  /// Parameters for input shape In (element type T, float by default); layer K draws from
+  /// r.fold_in(K), so adding a layer does not change the others' values.
+  template <class In, class T = float>
+  params<T, In> init(rng r) const {
+    return [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return params<T, In>{std::get<K>(layers).template init<T, input_of<K, In>>(r.fold_in(K))...};
+    }
+    (std::index_sequence_for<Layers...>{});
+  }
+
+  /// The model applied to x: an expression (evaluate it with eval, or differentiate it).
+  template <class P, expression_like X>
+  auto operator()(P const& p, X const& x) const {
+    return apply<0>(p, as_expr(x));
+  }
+
+  /// Calls f(name, tensor) for every parameter, named as torch.nn.Sequential's state_dict.
+  template <class P, class F>
+  static void for_each_named(P&& p, F&& f) {
+    detail_for_each<0>(p, f);
+  }
+
+  /// A table like keras' model.summary(): layer, output shape, parameters; then the totals.
+  template <class In>
+  static std::string summary() {
+    std::string s = "layer                output shape         params\n";
+    [&]<std::size_t... K>(std::index_sequence<K...>) { (row<K, In>(s), ...); }
+    (std::index_sequence_for<Layers...>{});
+    s += "total parameters: " + std::to_string(param_count<In>) +
+         ", forward FLOPs per example: " + std::to_string(flops<In>) +
+         ", activation values per example: " + std::to_string(activations<In>) + "\n";
+    return s;
+  }
+
+ private:
+  template <std::size_t K, class P, class X>
+  auto apply(P const& p, X const& x) const {
+    if constexpr (K == size) {
+      return x;
+    } else {
+      return apply<K + 1>(p, std::get<K>(layers)(std::get<K>(p), x));
+    }
+  }
+  template <std::size_t K, class P, class F>
+  static void detail_for_each(P& p, F& f) {
+    if constexpr (K < size) {
+      auto& lp = std::get<K>(p);
+      constexpr auto names = layer_t<K>::param_names;
+      [&]<std::size_t... J>(std::index_sequence<J...>) {
+        (f(std::to_string(K) + "." + std::string(names[J]), std::get<J>(lp)), ...);
+      }
+      (std::make_index_sequence<names.size()>{});
+      detail_for_each<K + 1>(p, f);
+    }
+  }
+  template <std::size_t K, class In>
+  static void row(std::string& s) {
+    using L = layer_t<K>;
+    std::string name = std::to_string(K) + " " + std::string(L::name);
+    std::string out = detail::shape_text(L::template output<input_of<K, In>>::dims);
+    name.resize(std::max<std::size_t>(name.size(), 21), ' ');
+    out.resize(std::max<std::size_t>(out.size(), 21), ' ');
+    s += name + out + std::to_string(L::template param_count<input_of<K, In>>) + "\n";
+  }
+};
+
+/// A model of layers applied in order, e.g. sequential(dense<128>{}, relu{}, dense<10>{}).
+template <class... Layers>
+auto sequential(Layers... layers) {
+  return sequential_model<Layers...>{{layers...}};
+}
+
+}  // namespace metagrad::nn
