@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # The example to run: examples/<name>.cpp or examples/<name>/main.cpp.
-MAIN_EXAMPLE=or_gate
+MAIN_EXAMPLE=fashion_mnist
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/install_deps.sh

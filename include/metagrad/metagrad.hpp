@@ -73,3 +73,5 @@
 #include "nn/layers.hpp"
 #include "nn/losses.hpp"
 #include "nn/sequential.hpp"
+
+#include "optim/optim.hpp"
