@@ -50,3 +50,32 @@ TEST_CASE("a repeated training step allocates nothing after the first") {
   CHECK(cache.fresh_blocks() - blocks_before == 0);
   CHECK(last < first);  // and it trains
 }
+
+TEST_CASE("a sequential model's Adam step on a dyn batch allocates nothing after the first") {
+  namespace nn = metagrad::nn;
+  using In = mg::shape<mg::dyn, 12>;
+  auto model = nn::sequential(nn::dense<16>{}, nn::relu{}, nn::dense<3>{});
+  auto params = model.init<In>(mg::rng{3});
+  mg::tensor<float, In> x(mg::extents<2>{{10, 12}});
+  for (auto& v : x) v = 0.1f;
+  x(0, 0) = 1, x(1, 3) = -1;
+  mg::tensor<mg::index_t, mg::shape<mg::dyn>> y(mg::extents<1>{{10}});
+  for (mg::index_t i = 0; i < 10; ++i) y(i) = i % 3;
+  mg::optim::adam opt{.lr = 1e-2f};
+  auto loss = [&](auto const& p) { return nn::cross_entropy(model(p, x), y); };
+  auto step = [&] {
+    auto [l, g] = mg::value_and_grad(loss)(params);
+    opt.step(params, g);
+    return l.item();
+  };
+  float first = step();
+  step();  // warm-up: the optimizer's state and the caches are made
+  auto& cache = mg::detail::block_cache::local();
+  long news_before = news.load();
+  auto blocks_before = cache.fresh_blocks();
+  float last = first;
+  for (int i = 0; i < 20; ++i) last = step();
+  CHECK(news.load() - news_before == 0);
+  CHECK(cache.fresh_blocks() - blocks_before == 0);
+  CHECK(last < first);
+}
