@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: MIT
+// The safetensors format (https://huggingface.co/docs/safetensors), type-erased: entries are
+// (name, dtype, shape, pointer), so models and optimizers glue to it without templates. Reading
+// validates the whole header before anything is trusted; writing is atomic (atomic_file.hpp).
+#pragma once
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "atomic_file.hpp"
+#include "dtype.hpp"
+
+namespace metagrad::io {
+
+static_assert(
+    std::endian::native == std::endian::little,
+    "metagrad::io: safetensors data is little-endian; big-endian hosts are not supported");
+
+using metadata = std::map<std::string, std::string>;
+
+/// A tensor to save: row-major contiguous data of `shape` elements of `type`.
+/// e.g. entry{"0.bias", dtype::f32, {3}, b.data()}
+struct entry {
+  std::string name;
+  dtype type;
+  std::vector<std::int64_t> shape;
+  void const* data;
+};
+
+/// Caller memory to load one tensor into; read() checks dtype and shape before writing.
+struct mutable_entry {
+  std::string name;
+  dtype type;
+  std::vector<std::int64_t> shape;
+  void* data;
+};
+
+/// Shape notation of errors, e.g. "[128, 784]".
+inline std::string shape_string(std::span<std::int64_t const> s) {
+  std::string r = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+/// One tensor of a header: its dtype, shape and byte range in the data section.
+struct tensor_info {
+  dtype type;
+  std::vector<std::int64_t> shape;
+  std::uint64_t begin, end;
+  std::uint64_t byte_size() const { return end - begin; }
+};
+
+/// The format caps the header at 100 MB (as the reference implementation does), so a corrupt
+/// length never makes us allocate more than that.
+inline constexpr std::uint64_t max_header_size = 100'000'000;
+
+namespace detail {
+
+inline std::uint64_t read_u64_le(unsigned char const* p) {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+/// Element count of a validated shape times `elem`, or nullopt on overflow of u64.
+inline std::optional<std::uint64_t> checked_bytes(std::span<std::int64_t const> shape,
+                                                  std::size_t elem) {
+  std::uint64_t n = elem;
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
+  for (auto d : shape) {
+    auto u = static_cast<std::uint64_t>(d);
+    if (n > std::numeric_limits<std::uint64_t>::max() / u) return std::nullopt;
+    n *= u;
+  }
+  return n;
+}
+
+inline std::vector<std::int64_t> parse_shape(nlohmann::json const& j, std::string const& where) {
+  if (!j.is_array())
+    throw format_error(where + ": expected \"shape\" to be an array, found " + j.dump());
+  std::vector<std::int64_t> s;
+  for (auto const& d : j) {
+    bool ok = d.is_number_unsigned() ? d.get<std::uint64_t>() <= std::uint64_t(INT64_MAX)
+                                     : d.is_number_integer() && d.get<std::int64_t>() >= 0;
+    if (!ok)
+      throw format_error(where + ": expected a non-negative integer extent, found " + d.dump());
+    s.push_back(static_cast<std::int64_t>(d.get<std::uint64_t>()));
+  }
+  return s;
+}
+
+inline tensor_info parse_info(std::string const& name, nlohmann::json const& j) {
+  std::string where = "tensor '" + name + "'";
+  if (!j.is_object()) throw format_error(where + ": expected an object, found " + j.dump());
+  auto dt = j.find("dtype"), sh = j.find("shape"), off = j.find("data_offsets");
+  if (dt == j.end() || sh == j.end() || off == j.end())
+    throw format_error(where + ": expected keys \"dtype\", \"shape\", \"data_offsets\", found " +
+                       j.dump());
+  std::optional<dtype> type =
+      dt->is_string() ? parse_dtype(dt->get_ref<std::string const&>()) : std::nullopt;
+  if (!type) throw format_error(where + ": unknown dtype " + dt->dump());
+  auto shape = parse_shape(*sh, where);
+  if (!off->is_array() || off->size() != 2 || !(*off)[0].is_number_unsigned() ||
+      !(*off)[1].is_number_unsigned())
+    throw format_error(where +
+                       ": expected \"data_offsets\" [begin, end] of two unsigned integers, found " +
+                       off->dump());
+  tensor_info info{*type, std::move(shape), (*off)[0].get<std::uint64_t>(),
+                   (*off)[1].get<std::uint64_t>()};
+  if (info.begin > info.end)
+    throw format_error(where + ": data_offsets [" + std::to_string(info.begin) + ", " +
+                       std::to_string(info.end) + "] end before they begin");
+  auto bytes = checked_bytes(info.shape, dtype_size(info.type));
+  if (!bytes || *bytes != info.byte_size())
+    throw format_error(where + ": " + std::string(to_string(info.type)) + " " +
+                       shape_string(info.shape) + " needs " +
+                       (bytes ? std::to_string(*bytes) : "more than 2^64") +
+                       " bytes, but data_offsets span " + std::to_string(info.byte_size()));
+  return info;
+}
+
+}  // namespace detail
+
+/// A parsed safetensors file: names, dtypes, shapes and metadata, and the tensors' bytes on demand.
+/// e.g. auto f = safetensors_file::open("model.safetensors"); f.read({"0.bias", dtype::f32, {3},
+/// p});
+class safetensors_file {
+ public:
+  /// Reads and validates the header of `path`; tensor data is read by read().
+  static safetensors_file open(std::filesystem::path const& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw io_error("open '" + path.string() + "': cannot read the file");
+    in.seekg(0, std::ios::end);
+    auto size = static_cast<std::uint64_t>(in.tellg());
+    in.seekg(0);
+    safetensors_file f;
+    f.path_ = path;
+    unsigned char len[8] = {};
+    if (size >= 8 && !in.read(reinterpret_cast<char*>(len), 8))
+      throw format_error(f.where() + "cannot read the header length");
+    std::uint64_t n = f.header_length(len, size);
+    std::string header(static_cast<std::size_t>(n), '\0');
+    if (!in.read(header.data(), static_cast<std::streamsize>(n)))
+      throw format_error(f.where() + "truncated while reading the header");
+    f.parse_header(header, size - 8 - n);
+    return f;
+  }
+  /// Parses a whole file held in memory (copied, so `bytes` need not outlive the result).
+  static safetensors_file parse(std::span<std::byte const> bytes) {
+    safetensors_file f;
+    auto const* p = reinterpret_cast<unsigned char const*>(bytes.data());
+    std::uint64_t n = f.header_length(p, bytes.size());
+    f.parse_header(std::string_view(reinterpret_cast<char const*>(p) + 8, n), bytes.size() - 8 - n);
+    f.bytes_.assign(bytes.begin() + static_cast<std::ptrdiff_t>(8 + n), bytes.end());
+    return f;
+  }
+
+  /// Tensor names in the order of their data in the file.
+  std::vector<std::string> const& names() const { return order_; }
+  bool contains(std::string const& name) const { return tensors_.count(name) != 0; }
+  /// e.g. f.info("0.weight").shape == {3, 4}; throws format_error for a name it lacks.
+  tensor_info const& info(std::string const& name) const {
+    auto it = tensors_.find(name);
+    if (it == tensors_.end()) throw format_error(where() + "no tensor named '" + name + "'");
+    return it->second;
+  }
+  io::metadata const& metadata() const { return metadata_; }
+
+  /// Copies tensor `e.name` into `e.data` after checking that dtype and shape are `e`'s.
+  void read(mutable_entry const& e) const {
+    auto const& t = info(e.name);
+    if (t.type != e.type)
+      throw format_error(e.name + ": expected " + std::string(to_string(e.type)) + ", found " +
+                         std::string(to_string(t.type)));
+    if (t.shape != e.shape)
+      throw format_error(e.name + ": expected " + shape_string(e.shape) + ", found " +
+                         shape_string(t.shape));
+    read_bytes(t, e.data);
+  }
+  /// Copies the raw little-endian bytes of a tensor (info(name).byte_size() of them) into `out`.
+  void read_bytes(tensor_info const& t, void* out) const {
+    if (t.byte_size() == 0) return;
+    if (path_.empty()) {
+      std::memcpy(out, bytes_.data() + t.begin, static_cast<std::size_t>(t.byte_size()));
+      return;
+    }
+    std::ifstream in(path_, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(data_start_ + t.begin));
+    if (!in.read(static_cast<char*>(out), static_cast<std::streamsize>(t.byte_size())))
+      throw format_error(where() + "truncated: the file changed since it was opened");
+  }
+
+ private:
+  std::string where() const { return path_.empty() ? std::string() : "'" + path_.string() + "': "; }
+
+  // Validates the 8-byte little-endian header length at `p` against the file size.
+  std::uint64_t header_length(unsigned char const* p, std::uint64_t size) {
+    if (size < 8)
+      throw format_error(where() + "expected at least 8 bytes (the header length), found " +
+                         std::to_string(size));
+    std::uint64_t n = detail::read_u64_le(p);
+    if (n > size - 8 || n > max_header_size)
+      throw format_error(where() + "header length " + std::to_string(n) + " exceeds the " +
+                         std::to_string(std::min(size - 8, max_header_size)) + " bytes available");
+    data_start_ = 8 + n;
+    return n;
+  }
+
+  void parse_header(std::string_view text, std::uint64_t data_size) {
+    if (text.empty() || text.front() != '{')
+      throw format_error(
+          where() + "expected the header to start with '{', found " +
+          (text.empty() ? std::string("nothing") : "'" + std::string(1, text.front()) + "'"));
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(text);
+    } catch (nlohmann::json::exception const& e) {
+      throw format_error(where() + "header is not valid JSON: " + e.what());
+    }
+    if (!j.is_object()) throw format_error(where() + "expected the header to be a JSON object");
+    std::vector<std::pair<std::uint64_t, std::string>> spans;
+    for (auto const& [name, value] : j.items()) {
+      if (name == "__metadata__") {
+        if (!value.is_object())
+          throw format_error(where() + "expected __metadata__ to be an object");
+        for (auto const& [k, v] : value.items()) {
+          if (!v.is_string())
+            throw format_error(where() + "__metadata__['" + k + "']: expected a string, found " +
+                               v.dump());
+          metadata_[k] = v.get<std::string>();
+        }
+        continue;
+      }
+      tensor_info info = detail::parse_info(name, value);
+      spans.emplace_back(info.begin, name);
+      tensors_.emplace(name, std::move(info));
+    }
+    // Tensors must tile the data section exactly: no gaps, no overlaps, nothing after the last.
+    std::sort(spans.begin(), spans.end());
+    std::uint64_t at = 0;
+    for (auto const& [begin, name] : spans) {
+      auto const& t = tensors_.at(name);
+      if (begin != at)
+        throw format_error(where() + "tensor '" + name + "': expected data to begin at byte " +
+                           std::to_string(at) + ", found " + std::to_string(begin) +
+                           (begin < at ? " (overlaps the previous tensor)" : " (a gap)"));
+      if (t.end > data_size)
+        throw format_error(where() + "tensor '" + name + "': data ends at byte " +
+                           std::to_string(t.end) + ", but the data section has " +
+                           std::to_string(data_size) + " bytes");
+      at = t.end;
+      order_.push_back(name);
+    }
+    if (at != data_size)
+      throw format_error(where() + "expected the data section to be " + std::to_string(at) +
+                         " bytes (the tensors' total), found " + std::to_string(data_size));
+  }
+
+  std::filesystem::path path_;  // empty when parsed from memory
+  std::vector<std::byte> bytes_;
+  std::uint64_t data_start_ = 0;
+  std::map<std::string, tensor_info> tensors_;
+  std::vector<std::string> order_;
+  io::metadata metadata_;
+};
+
+/// Writes `entries` and `meta` to `path` atomically, data aligned to 8 bytes as PyTorch writes it.
+/// e.g. save_safetensors("m.safetensors", {{"w", dtype::f32, {2, 3}, w.data()}}, {{"epoch", "3"}});
+inline void save_safetensors(std::filesystem::path const& path, std::span<entry const> entries,
+                             metadata const& meta = {}) {
+  std::string const what = "save '" + path.string() + "': ";
+  std::vector<entry const*> order;
+  for (auto const& e : entries) order.push_back(&e);
+  // Widest dtype first, then by name: every tensor starts aligned to its element size.
+  std::sort(order.begin(), order.end(), [](entry const* a, entry const* b) {
+    return dtype_size(a->type) != dtype_size(b->type) ? dtype_size(a->type) > dtype_size(b->type)
+                                                      : a->name < b->name;
+  });
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  if (!meta.empty()) header["__metadata__"] = meta;
+  std::uint64_t at = 0;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    entry const& e = *order[i];
+    if (e.name.empty() || e.name == "__metadata__")
+      throw std::invalid_argument(what + "expected a tensor name, found '" + e.name + "'");
+    if (i > 0 && order[i - 1]->name == e.name)
+      throw std::invalid_argument(what + "expected unique names, found '" + e.name + "' twice");
+    if (std::any_of(e.shape.begin(), e.shape.end(), [](std::int64_t d) { return d < 0; }))
+      throw std::invalid_argument(what + e.name + ": expected non-negative extents, found " +
+                                  shape_string(e.shape));
+    auto bytes = detail::checked_bytes(e.shape, dtype_size(e.type));
+    if (!bytes)
+      throw std::invalid_argument(what + e.name + ": shape " + shape_string(e.shape) +
+                                  " overflows");
+    if (*bytes > 0 && e.data == nullptr)
+      throw std::invalid_argument(what + e.name + ": data is null");
+    header[e.name] = {
+        {"dtype", to_string(e.type)}, {"shape", e.shape}, {"data_offsets", {at, at + *bytes}}};
+    at += *bytes;
+  }
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (nlohmann::json::exception const& ex) {  // e.g. a name that is not UTF-8
+    throw std::invalid_argument(what + ex.what());
+  }
+  text.append((8 - text.size() % 8) % 8, ' ');
+  unsigned char len[8];
+  for (int i = 0; i < 8; ++i)
+    len[i] = static_cast<unsigned char>(std::uint64_t(text.size()) >> (8 * i));
+  detail::atomic_write(path, [&](detail::file_sink& out) {
+    out.write(len, 8);
+    out.write(text.data(), text.size());
+    for (entry const* e : order)
+      out.write(e->data,
+                static_cast<std::size_t>(*detail::checked_bytes(e->shape, dtype_size(e->type))));
+  });
+}
+inline void save_safetensors(std::filesystem::path const& path,
+                             std::initializer_list<entry> entries, metadata const& meta = {}) {
+  save_safetensors(path, std::span<entry const>(entries.begin(), entries.size()), meta);
+}
+
+}  // namespace metagrad::io

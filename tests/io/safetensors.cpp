@@ -1,0 +1,307 @@
+// The type-erased safetensors layer: reader and writer round trip, corrupt and truncated input
+// (always a format_error that says what was expected and found), atomic save, and interop with
+// files PyTorch wrote (tests/io/data, made by tests/io/make_fixtures.py).
+#if __has_include(<nlohmann/json.hpp>)
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <cstring>
+#include <metagrad/io/safetensors.hpp>
+
+#include "io/scratch.hpp"
+
+namespace io = metagrad::io;
+using mgt::raw_file;
+
+namespace {
+std::filesystem::path const fixtures = std::filesystem::path(__FILE__).parent_path() / "data";
+
+io::safetensors_file parse(std::vector<std::byte> const& b) {
+  return io::safetensors_file::parse(b);
+}
+
+// A small valid file from metagrad's writer: F32 [2, 3], I64 [2], U8 [] and metadata.
+std::vector<std::byte> small_file(mgt::scratch_dir const& dir) {
+  static float const w[] = {1, 2, 3, 4, 5, 6};
+  static std::int64_t const s[] = {-7, 1LL << 40};
+  static std::uint8_t const u = 200;
+  io::save_safetensors(dir / "small.safetensors",
+                       {{"w", io::dtype::f32, {2, 3}, w},
+                        {"s", io::dtype::i64, {2}, s},
+                        {"u", io::dtype::u8, {}, &u}},
+                       {{"k", "v"}});
+  return mgt::read_all(dir / "small.safetensors");
+}
+}  // namespace
+
+TEST_CASE("safetensors: dtype names and sizes") {
+  CHECK(io::to_string(io::dtype::bf16) == "BF16");
+  CHECK(io::dtype_size(io::dtype::f16) == 2);
+  CHECK(io::parse_dtype("F8_E4M3") == io::dtype::f8_e4m3);
+  CHECK_FALSE(io::parse_dtype("F33").has_value());
+  CHECK(io::dtype_of<std::int64_t> == io::dtype::i64);
+  CHECK(io::dtype_of<std::uint8_t> == io::dtype::u8);
+  CHECK(io::dtype_of<bool> == io::dtype::boolean);
+  CHECK(io::dtype_of<std::int16_t> == io::dtype::i16);
+  for (auto const& row : io::detail::dtype_table) CHECK(io::parse_dtype(row.name) == row.type);
+}
+
+TEST_CASE("safetensors: the writer's layout reads back, from memory and from a file") {
+  mgt::scratch_dir dir("layout");
+  auto bytes = small_file(dir);
+  std::uint64_t n = io::detail::read_u64_le(reinterpret_cast<unsigned char const*>(bytes.data()));
+  CHECK((8 + n) % 8 == 0);  // data starts 8-aligned, as PyTorch's writer does it
+  CHECK(static_cast<char>(bytes[8]) == '{');
+  for (auto const& f : {parse(bytes), io::safetensors_file::open(dir / "small.safetensors")}) {
+    CHECK(f.names() == std::vector<std::string>{"s", "w", "u"});  // widest dtype first
+    CHECK(f.metadata() == io::metadata{{"k", "v"}});
+    CHECK(f.info("w").shape == std::vector<std::int64_t>{2, 3});
+    CHECK(f.info("u").shape.empty());
+    float w[6] = {};
+    f.read({"w", io::dtype::f32, {2, 3}, w});
+    CHECK(w[5] == 6);
+    std::int64_t s[2] = {};
+    f.read({"s", io::dtype::i64, {2}, s});
+    CHECK(s[1] == 1LL << 40);
+    std::uint8_t u = 0;
+    f.read({"u", io::dtype::u8, {}, &u});
+    CHECK(u == 200);
+    CHECK_THROWS_WITH_AS(f.read({"w", io::dtype::f64, {2, 3}, w}), "w: expected F64, found F32",
+                         io::format_error);
+    CHECK_THROWS_WITH_AS(f.read({"w", io::dtype::f32, {3, 2}, w}),
+                         "w: expected [3, 2], found [2, 3]", io::format_error);
+    CHECK_THROWS_WITH_AS(f.info("nope"), doctest::Contains("no tensor named 'nope'"),
+                         io::format_error);
+  }
+}
+
+TEST_CASE("safetensors: the writer rejects bad entries before touching the file") {
+  mgt::scratch_dir dir("bad_entries");
+  float x[2] = {};
+  auto p = dir / "x.safetensors";
+  CHECK_THROWS_WITH_AS(
+      io::save_safetensors(p, {{"a", io::dtype::f32, {2}, x}, {"a", io::dtype::f32, {2}, x}}),
+      doctest::Contains("expected unique names, found 'a' twice"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(io::save_safetensors(p, {{"a", io::dtype::f32, {-2}, x}}),
+                       doctest::Contains("expected non-negative extents, found [-2]"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(io::save_safetensors(p, {{"__metadata__", io::dtype::f32, {2}, x}}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(io::save_safetensors(p, {{"a", io::dtype::f32, {2}, nullptr}}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(io::save_safetensors(p, {{"a", io::dtype::f32, {1LL << 40, 1LL << 40}, x}}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(io::save_safetensors(p, {{"\xff", io::dtype::f32, {2}, x}}),
+                  std::invalid_argument);
+  CHECK(dir.count() == 0);
+}
+
+TEST_CASE("safetensors: corrupt headers are format_errors saying what was expected and found") {
+  auto const* ok = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  CHECK(parse(raw_file(ok, "12345678")).info("a").byte_size() == 8);
+  auto fails = [](std::vector<std::byte> const& b, char const* msg) {
+    CHECK_THROWS_WITH_AS(parse(b), doctest::Contains(msg), io::format_error);
+  };
+  fails({}, "expected at least 8 bytes (the header length), found 0");
+  fails(raw_file(ok, "12345678", 1000), "header length 1000 exceeds the 62 bytes available");
+  fails(raw_file(ok, "12345678", ~std::uint64_t{0} - 3), "exceeds");
+  fails(raw_file(" {}", ""), "expected the header to start with '{', found ' '");
+  fails(raw_file("", ""), "found nothing");
+  fails(raw_file("{\"a\":", ""), "header is not valid JSON");
+  fails(raw_file("{\"a\":\"\xff\"}", ""), "header is not valid JSON");
+  fails(raw_file("{\"a\":1}", ""), "tensor 'a': expected an object, found 1");
+  fails(raw_file(R"({"a":{"dtype":"F32","shape":[2]}})", ""), "expected keys");
+  fails(raw_file(R"({"a":{"dtype":"F17","shape":[2],"data_offsets":[0,8]}})", "12345678"),
+        "unknown dtype \"F17\"");
+  fails(raw_file(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", "12345678"),
+        "expected a non-negative integer extent, found -2");
+  fails(raw_file(R"({"a":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}})", "12345678"),
+        "found 2.5");
+  fails(raw_file(R"({"a":{"dtype":"F32","shape":[9223372036854775808],"data_offsets":[0,8]}})",
+                 "12345678"),
+        "non-negative integer extent");
+  fails(raw_file(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})",
+                 "12345678"),
+        "needs more than 2^64 bytes, but data_offsets span 8");
+  fails(raw_file(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", "12345678"),
+        "tensor 'a': F32 [3] needs 12 bytes, but data_offsets span 8");
+  fails(raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", "12345678"),
+        "end before they begin");
+  fails(raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,-8]}})", "12345678"),
+        "two unsigned integers");
+  fails(raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", "12345678"),
+        "expected data to begin at byte 0, found 8 (a gap)");
+  fails(raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", "1234"),
+        "data ends at byte 8, but the data section has 4 bytes");
+  fails(raw_file(ok, "123456789"),
+        "expected the data section to be 8 bytes (the tensors' total), found 9");
+  fails(raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                 R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                 "12345678"),
+        "tensor 'b': expected data to begin at byte 8, found 4 (overlaps the previous tensor)");
+  fails(raw_file(R"({"__metadata__":{"k":1}})", ""),
+        "__metadata__['k']: expected a string, found 1");
+  fails(raw_file(R"({"__metadata__":[]})", ""), "expected __metadata__ to be an object");
+  fails(raw_file("[]", ""), "header to start with '{'");
+  // Padding with spaces, as the format allows, and an empty file of tensors are fine.
+  CHECK(parse(raw_file(std::string(ok) + "    ", "12345678")).names().size() == 1);
+  CHECK(parse(raw_file("{}", "")).names().empty());
+}
+
+TEST_CASE("safetensors: a file cut at every length is a format_error, never a crash") {
+  mgt::scratch_dir dir("truncated");
+  auto bytes = small_file(dir);
+  for (std::size_t len = 0; len < bytes.size(); ++len) {
+    CAPTURE(len);
+    std::vector<std::byte> cut(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(len));
+    CHECK_THROWS_AS(parse(cut), io::format_error);
+    mgt::write_all(dir / "cut.safetensors", cut);
+    CHECK_THROWS_AS(io::safetensors_file::open(dir / "cut.safetensors"), io::format_error);
+  }
+  // A file that shrinks after open is caught when its data is read.
+  auto f = io::safetensors_file::open(dir / "small.safetensors");
+  std::filesystem::resize_file(dir / "small.safetensors", bytes.size() - 1);
+  std::uint8_t u = 0;
+  CHECK_THROWS_WITH_AS(f.read({"u", io::dtype::u8, {}, &u}), doctest::Contains("truncated"),
+                       io::format_error);
+}
+
+TEST_CASE("safetensors: every bit flip in the header parses or throws format_error") {
+  mgt::scratch_dir dir("bitflip");
+  auto bytes = small_file(dir);
+  std::size_t n = 8 + io::detail::read_u64_le(reinterpret_cast<unsigned char const*>(bytes.data()));
+  int rejected = 0, accepted = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    for (int bit = 0; bit < 8; ++bit) {
+      auto flipped = bytes;
+      flipped[i] ^= static_cast<std::byte>(1 << bit);
+      try {
+        auto f = parse(flipped);
+        // Accepted (e.g. a flipped letter of a name): every tensor must still read in bounds.
+        for (auto const& name : f.names()) {
+          std::vector<std::byte> out(static_cast<std::size_t>(f.info(name).byte_size()));
+          f.read_bytes(f.info(name), out.data());
+        }
+        ++accepted;
+      } catch (io::format_error const&) {
+        ++rejected;
+      }
+    }
+  CHECK(rejected + accepted == static_cast<int>(n * 8));
+  CHECK(rejected > accepted);  // most flips break the length, the JSON, a dtype or an offset
+  CHECK(accepted > 0);         // and flips inside names or metadata values stay valid files
+}
+
+TEST_CASE("safetensors: a failed save leaves the previous file byte-identical") {
+  mgt::scratch_dir dir("atomic");
+  auto p = dir / "ckpt.safetensors";
+  auto old = small_file(dir);
+  std::filesystem::rename(dir / "small.safetensors", p);
+  SUBCASE("the writer throws part-way") {
+    CHECK_THROWS_WITH_AS(io::detail::atomic_write(p,
+                                                  [](io::detail::file_sink& out) {
+                                                    out.write("partial", 7);
+                                                    throw std::runtime_error("disk on fire");
+                                                  }),
+                         "disk on fire", std::runtime_error);
+  }
+  SUBCASE("the file system refuses a write (RLIMIT_FSIZE, like a full disk)") {
+    rlimit saved{};
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved) == 0);
+    auto old_handler = ::signal(SIGXFSZ, SIG_IGN);  // get EFBIG instead of being killed
+    rlimit small = saved;
+    small.rlim_cur = 4096;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+    std::vector<float> big(100'000, 1.0f);
+    auto save = [&] { io::save_safetensors(p, {{"big", io::dtype::f32, {100'000}, big.data()}}); };
+    CHECK_THROWS_WITH_AS(save(), doctest::Contains("File too large"), io::io_error);
+    ::setrlimit(RLIMIT_FSIZE, &saved);
+    ::signal(SIGXFSZ, old_handler);
+  }
+  SUBCASE("a missing directory") {
+    float x = 1;
+    std::string want = "directory '" + (dir / "no/such/dir").string() + "' does not exist";
+    CHECK_THROWS_WITH_AS(
+        io::save_safetensors(dir / "no/such/dir/x.safetensors", {{"x", io::dtype::f32, {}, &x}}),
+        doctest::Contains(want.c_str()), io::io_error);
+  }
+  CHECK(mgt::read_all(p) == old);
+  CHECK(dir.count() == 1);  // no temporary file left behind
+  // And a save that succeeds replaces it.
+  double d = 2.5;
+  io::save_safetensors(p, {{"d", io::dtype::f64, {1}, &d}});
+  CHECK(io::safetensors_file::open(p).names() == std::vector<std::string>{"d"});
+  CHECK(dir.count() == 1);
+}
+
+TEST_CASE("interop: files PyTorch wrote load with the values it saved") {
+  std::ifstream in(fixtures / "expected.json");
+  REQUIRE(in);
+  auto expected = nlohmann::json::parse(in);
+  REQUIRE(expected.size() == 3);
+  for (auto const& [stem, want] : expected.items()) {
+    CAPTURE(stem);
+    auto f = io::safetensors_file::open(fixtures / (stem + ".safetensors"));
+    CHECK(f.metadata() == want["metadata"].get<io::metadata>());
+    CHECK(f.names().size() == want["tensors"].size());
+    for (auto const& [name, t] : want["tensors"].items()) {
+      CAPTURE(name);
+      auto type = io::parse_dtype(t["dtype"].get<std::string>());
+      REQUIRE(type.has_value());
+      auto shape = t["shape"].get<std::vector<std::int64_t>>();
+      auto values = t["values"];
+      std::vector<std::byte> buf(values.size() * io::dtype_size(*type));
+      f.read({name, *type, shape, buf.data()});
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        auto* p = buf.data() + i * io::dtype_size(*type);
+        auto get = [&]<class T>(T) {
+          T v;
+          std::memcpy(&v, p, sizeof v);
+          return v;
+        };
+        switch (*type) {
+          case io::dtype::f32:
+            CHECK(get(0.0f) == values[i].get<float>());
+            break;
+          case io::dtype::f64:
+            CHECK(get(0.0) == values[i].get<double>());
+            break;
+          case io::dtype::i64:
+            CHECK(get(std::int64_t{}) == values[i].get<std::int64_t>());
+            break;
+          case io::dtype::i32:
+            CHECK(get(std::int32_t{}) == values[i].get<std::int32_t>());
+            break;
+          case io::dtype::u8:
+            CHECK(get(std::uint8_t{}) == values[i].get<std::uint8_t>());
+            break;
+          default:
+            FAIL("a dtype the fixture script does not write: " << io::to_string(*type));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE(
+    "interop: a file metagrad writes (tests/io/make_fixtures.py --verify reads it in Python)") {
+  // Keep these values in step with verify() in make_fixtures.py.
+  float weight[12], bias[] = {0.1f, -0.2f, 0.3f};
+  for (int i = 0; i < 12; ++i) weight[i] = static_cast<float>(i) * 0.25f - 1;
+  std::int64_t steps[] = {1, -2, 3'000'000'000'000};
+  double gain[] = {1.0 / 3, -2.5};
+  auto p = std::filesystem::temp_directory_path() / "metagrad_io_interop.safetensors";
+  io::save_safetensors(p,
+                       {{"weight", io::dtype::f32, {3, 4}, weight},
+                        {"bias", io::dtype::f32, {3}, bias},
+                        {"steps", io::dtype::i64, {3}, steps},
+                        {"gain", io::dtype::f64, {1, 2}, gain}},
+                       {{"producer", "metagrad"}, {"epoch", "3"}});
+  auto f = io::safetensors_file::open(p);
+  double g[2];
+  f.read({"gain", io::dtype::f64, {1, 2}, g});
+  CHECK(g[0] == 1.0 / 3);
+  CHECK(f.metadata().at("producer") == "metagrad");
+}
+#endif
