@@ -30,7 +30,7 @@ TEST_CASE("sequential infers parameter shapes and counts them at compile time") 
   CHECK(names == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
   auto text = M::summary<In>();
   CHECK(text.find("0 dense") != std::string::npos);
-  CHECK(text.find("(B,128)") != std::string::npos);
+  CHECK(text.find("[B, 128]") != std::string::npos);
   CHECK(text.find("101770") != std::string::npos);
 }
 

@@ -43,7 +43,7 @@ dataset<T, Sample> fashion_mnist(split s, std::string const& dir = fashion_mnist
   idx_array const a = read_idx(images, limit);
   if (a.type() != idx_type::u8 || a.dims.size() != 3 || a.dims[1] != 28 || a.dims[2] != 28)
     throw format_error(images + ": expected uint8 images of 28x28, found " + to_string(a.type()) +
-                       " values of extents " + detail::dims_string(a.dims));
+                       " values of extents " + dims_string(a.dims));
   auto y = load_idx_labels(labels, limit);
   if (y.shape()[0] != a.dims[0])
     throw format_error(labels + ": expected " + std::to_string(a.dims[0]) +

@@ -72,12 +72,6 @@ inline std::string hex_byte(unsigned b) {
   return {digits[b >> 4 & 15], digits[b & 15]};
 }
 
-inline std::string dims_string(std::vector<index_t> const& d) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
-  return s + "]";
-}
-
 inline std::size_t idx_element_size(std::uint8_t code) {
   switch (code) {
     case 0x08:
@@ -230,7 +224,7 @@ tensor<T, Shape> to_tensor(idx_array const& a, std::string const& name = "<memor
     fits = Shape::dims[i] == dyn || Shape::dims[i] == a.dims[i], e[i] = a.dims[i];
   if (!fits)
     throw format_error(name + ": expected extents " + shape_string<Shape>() + " (-1: any), found " +
-                       detail::dims_string(a.dims));
+                       dims_string(a.dims));
   tensor<T, Shape> t(e, metagrad::detail::uninitialized_t{});
   std::visit([&](auto const& v) { std::copy(v.begin(), v.end(), t.data()); }, a.values);
   return t;
@@ -243,7 +237,7 @@ tensor<T, shape<dyn, Rows, Cols>> load_idx_images(std::string const& path, index
   idx_array const a = read_idx(path, limit);
   if (a.dims.size() != 3)
     throw format_error(path + ": expected images, 3 extents (N, rows, cols), found " +
-                       std::to_string(a.dims.size()) + " extents " + detail::dims_string(a.dims));
+                       std::to_string(a.dims.size()) + " extents " + dims_string(a.dims));
   if (a.dims[1] != Rows || a.dims[2] != Cols)
     throw format_error(path + ": expected images of " + std::to_string(Rows) + "x" +
                        std::to_string(Cols) + ", found " + std::to_string(a.dims[1]) + "x" +
@@ -257,7 +251,7 @@ inline tensor<index_t, shape<dyn>> load_idx_labels(std::string const& path, inde
   idx_array const a = read_idx(path, limit);
   if (a.dims.size() != 1)
     throw format_error(path + ": expected labels, 1 extent (N), found " +
-                       std::to_string(a.dims.size()) + " extents " + detail::dims_string(a.dims));
+                       std::to_string(a.dims.size()) + " extents " + dims_string(a.dims));
   if (a.type() == idx_type::f32 || a.type() == idx_type::f64)
     throw format_error(path + ": expected integer labels, found " + to_string(a.type()) +
                        " values");

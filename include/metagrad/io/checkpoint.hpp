@@ -94,8 +94,8 @@ inline std::vector<std::string> check(safetensors_file const& f, std::span<tenso
       problems.push_back(w.name + ": expected " + std::string(to_string(w.type)) + ", found " +
                          std::string(to_string(info.type)));
     if (!detail::matches(w.pattern, info.shape))
-      problems.push_back(w.name + ": expected " + shape_string(w.pattern) + ", found " +
-                         shape_string(info.shape));
+      problems.push_back(w.name + ": expected " + dims_string(w.pattern) + ", found " +
+                         dims_string(info.shape));
   }
   if (!options.allow_extra)
     for (auto const& name : f.names())

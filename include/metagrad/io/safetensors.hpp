@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../shape/shape.hpp"
 #include "atomic_file.hpp"
 #include "dtype.hpp"
 
@@ -44,13 +45,6 @@ struct mutable_entry {
   std::vector<std::int64_t> shape;
   void* data;
 };
-
-/// Shape notation of errors, e.g. "[128, 784]".
-inline std::string shape_string(std::span<std::int64_t const> s) {
-  std::string r = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-  return r + "]";
-}
 
 /// One tensor of a header: its dtype, shape and byte range in the data section.
 struct tensor_info {
@@ -123,7 +117,7 @@ inline tensor_info parse_info(std::string const& name, nlohmann::json const& j) 
   auto bytes = checked_bytes(info.shape, dtype_size(info.type));
   if (!bytes || *bytes != info.byte_size())
     throw format_error(where + ": " + std::string(to_string(info.type)) + " " +
-                       shape_string(info.shape) + " needs " +
+                       dims_string(info.shape) + " needs " +
                        (bytes ? std::to_string(*bytes) : "more than 2^64") +
                        " bytes, but data_offsets span " + std::to_string(info.byte_size()));
   return info;
@@ -183,8 +177,8 @@ class safetensors_file {
       throw format_error(e.name + ": expected " + std::string(to_string(e.type)) + ", found " +
                          std::string(to_string(t.type)));
     if (t.shape != e.shape)
-      throw format_error(e.name + ": expected " + shape_string(e.shape) + ", found " +
-                         shape_string(t.shape));
+      throw format_error(e.name + ": expected " + dims_string(e.shape) + ", found " +
+                         dims_string(t.shape));
     read_bytes(t, e.data);
   }
   /// Copies the raw little-endian bytes of a tensor (info(name).byte_size() of them) into `out`.
@@ -297,11 +291,10 @@ inline void save_safetensors(std::filesystem::path const& path, std::span<entry 
       throw std::invalid_argument(what + "expected unique names, found '" + e.name + "' twice");
     if (std::any_of(e.shape.begin(), e.shape.end(), [](std::int64_t d) { return d < 0; }))
       throw std::invalid_argument(what + e.name + ": expected non-negative extents, found " +
-                                  shape_string(e.shape));
+                                  dims_string(e.shape));
     auto bytes = detail::checked_bytes(e.shape, dtype_size(e.type));
     if (!bytes)
-      throw std::invalid_argument(what + e.name + ": shape " + shape_string(e.shape) +
-                                  " overflows");
+      throw std::invalid_argument(what + e.name + ": shape " + dims_string(e.shape) + " overflows");
     if (*bytes > 0 && e.data == nullptr)
       throw std::invalid_argument(what + e.name + ": data is null");
     header[e.name] = {

@@ -79,7 +79,8 @@ auto cross_entropy(Z const& logits, Y const& targets, double label_smoothing = 0
     // Target probabilities: -Σ_c t_c log_softmax(z)_c, with t smoothed as above.
     auto s = static_cast<T>(label_smoothing);
     auto c = static_cast<T>(z.ext[1]);
-    return detail::reduce_loss<R>(T(-1) * sum<1>(((T(1) - s) * t + s / c) * metagrad::log_softmax<1>(z)));
+    return detail::reduce_loss<R>(T(-1) *
+                                  sum<1>(((T(1) - s) * t + s / c) * metagrad::log_softmax<1>(z)));
   }
 }
 

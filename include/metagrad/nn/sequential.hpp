@@ -41,12 +41,6 @@ struct at<0, type_list<H, T...>> {
   using type = H;
 };
 
-inline std::string shape_text(auto const& dims) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < dims.size(); ++i)
-    s += (i ? "," : "") + (dims[i] == dyn ? std::string("B") : std::to_string(dims[i]));
-  return s + ")";
-}
 }  // namespace detail
 
 template <class... Layers>
@@ -155,7 +149,7 @@ struct sequential_model {
   static void row(std::string& s) {
     using L = layer_t<K>;
     std::string name = std::to_string(K) + " " + std::string(L::name);
-    std::string out = detail::shape_text(L::template output<input_of<K, In>>::dims);
+    std::string out = dims_string(L::template output<input_of<K, In>>::dims, "B");
     name.resize(std::max<std::size_t>(name.size(), 21), ' ');
     out.resize(std::max<std::size_t>(out.size(), 21), ' ');
     s += name + out + std::to_string(L::template param_count<input_of<K, In>>) + "\n";

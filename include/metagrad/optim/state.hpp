@@ -28,12 +28,6 @@ concept parameter_value = std::is_same_v<T, float> || std::is_same_v<T, double>;
 template <class T>
 inline constexpr char const* value_name = std::is_same_v<T, float> ? "float" : "double";
 
-inline std::string shape_text(std::span<std::int64_t const> s) {
-  std::string r = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-  return r + "]";
-}
-
 /// What the state knows of one leaf: its element type and extents.
 struct leaf_record {
   bool is_double = false;
@@ -106,10 +100,10 @@ class state {
           bool same = r.is_double == std::is_same_v<T, double> && r.shape.size() == ps.rank;
           for (std::size_t d = 0; same && d < ps.rank; ++d) same = r.shape[d] == ps[d];
           if (!same)
-            throw std::invalid_argument(std::string(who) + ": parameter leaf " + std::to_string(i) +
-                                        " is " + value_name<T> + " " + to_string(ps) +
-                                        ", the optimizer state was made for " +
-                                        (r.is_double ? "double " : "float ") + shape_text(r.shape));
+            throw std::invalid_argument(
+                std::string(who) + ": parameter leaf " + std::to_string(i) + " is " +
+                value_name<T> + " " + to_string(ps) + ", the optimizer state was made for " +
+                (r.is_double ? "double " : "float ") + dims_string(r.shape));
           if (!(g.shape() == ps))
             throw std::invalid_argument(std::string(who) + ": gradient leaf " + std::to_string(i) +
                                         " has extents " + to_string(g.shape()) +

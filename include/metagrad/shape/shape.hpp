@@ -43,6 +43,26 @@ struct shape_from_impl<A, std::index_sequence<I...>> {
 template <auto A>
 using shape_from = typename detail::shape_from_impl<A>::type;
 
+/// The one notation of extents in messages: dims_string(std::array{2, 3}) is "[2, 3]". A dyn
+/// entry prints as dyn_text ("-1" unless given, e.g. "B" in a model summary).
+template <class Dims>
+std::string dims_string(Dims const& dims, char const* dyn_text = nullptr) {
+  std::string s = "[";
+  bool first = true;
+  for (auto d : dims) {
+    if (!first) s += ", ";
+    first = false;
+    // Appending piecewise (not "a" + std::to_string(..)) keeps g++ 12 -O3 from a false
+    // -Wrestrict on the temporary string.
+    if (d == dyn && dyn_text)
+      s += dyn_text;
+    else
+      s += std::to_string(d);
+  }
+  s += "]";
+  return s;
+}
+
 /// Run-time extents of an expression of rank R (row-major).
 template <std::size_t R>
 struct extents {
@@ -70,11 +90,7 @@ struct extents {
   friend constexpr bool operator==(extents const&, extents const&) = default;
 
   friend std::ostream& operator<<(std::ostream& os, extents const& e) { return os << to_string(e); }
-  friend std::string to_string(extents const& e) {
-    std::string s = "[";
-    for (std::size_t i = 0; i < R; ++i) s += (i ? ", " : "") + std::to_string(e.d[i]);
-    return s + "]";
-  }
+  friend std::string to_string(extents const& e) { return dims_string(e.d); }
 };
 
 /// The extents of a static shape (dyn entries become 0 until known).
@@ -88,9 +104,7 @@ constexpr extents<S::rank> static_extents() {
 /// Shape notation used in errors: [2, 3] or [-1, 784] for a dyn batch.
 template <class S>
 std::string shape_string() {
-  std::string s = "[";
-  for (std::size_t i = 0; i < S::rank; ++i) s += (i ? ", " : "") + std::to_string(S::dims[i]);
-  return s + "]";
+  return dims_string(S::dims);
 }
 
 }  // namespace metagrad
