@@ -42,7 +42,7 @@ auto reduce_loss(E const& e) {
 template <class Y>
 auto as_column(Y const& y) {
   using S = shape_t<Y>;
-  return reshape<shape<S::dims[0], 1>>(y, extents<2>{{y.ext[0], 1}});
+  return metagrad::reshape<shape<S::dims[0], 1>>(y, extents<2>{{y.ext[0], 1}});
 }
 
 template <class Z, class Y>
@@ -68,7 +68,7 @@ auto cross_entropy(Z const& logits, Y const& targets, double label_smoothing = 0
   if constexpr (std::integral<value_t<decltype(t)>>) {
     auto lse = logsumexp<1>(z);  // (N)
     static_assert(detail::check_class_targets<decltype(z), decltype(t)>());
-    auto picked = reshape<shape<shape_t<decltype(z)>::dims[0]>>(
+    auto picked = metagrad::reshape<shape<shape_t<decltype(z)>::dims[0]>>(
         take_along_axis<1>(z, detail::as_column(t)), extents<1>{{z.ext[0]}});  // z[i, y_i]
     // (1-s)(lse - z[y]) + s/C Σ_c (lse - z_c) = lse - (1-s) z[y] - s/C Σ_c z_c; one formula
     // for s = 0 too (exact there), so the expression type does not depend on a run-time value.
@@ -91,7 +91,7 @@ auto nll_loss(P const& log_probs, Y const& labels) {
   auto y = as_expr(labels);
   static_assert(detail::check_class_targets<decltype(lp), decltype(y)>());
   using T = value_t<decltype(lp)>;
-  auto picked = reshape<shape<shape_t<decltype(lp)>::dims[0]>>(
+  auto picked = metagrad::reshape<shape<shape_t<decltype(lp)>::dims[0]>>(
       take_along_axis<1>(lp, detail::as_column(y)), extents<1>{{lp.ext[0]}});
   return detail::reduce_loss<R>(T(-1) * picked);
 }

@@ -15,12 +15,21 @@
 
 namespace metagrad::nn {
 
+/// Named in the diagnostic when layer Position (from 0) of a sequential model cannot take the
+/// shape entering it, e.g. sequential_layer_rejects_input<4, conv2d<16, 5>, shape<-1, 400>>.
+template <std::size_t Position, class Layer, class InputShape>
+struct sequential_layer_rejects_input {
+  static constexpr bool value = false;
+};
+
 namespace detail {
 template <class...>
 struct type_list {};
 
 /// The shapes entering each layer: In, then each layer's output in turn (one instantiation per
-/// layer, so compile cost grows linearly with depth).
+/// layer, so compile cost grows linearly with depth). A layer that cannot take its input stops
+/// the model with one error naming its position; the shape passes through it unchanged so that
+/// no further errors follow from it.
 template <class In, class List, class... Layers>
 struct shapes_through;
 template <class In, class... Done>
@@ -28,9 +37,26 @@ struct shapes_through<In, type_list<Done...>> {
   using inputs = type_list<Done...>;
   using output = In;
 };
+template <bool Accepted, class L, class In>
+struct output_if_accepted {
+  using type = In;
+};
+template <class L, class In>
+struct output_if_accepted<true, L, In> {
+  using type = typename L::template output<In>;
+};
 template <class In, class... Done, class L, class... Rest>
-struct shapes_through<In, type_list<Done...>, L, Rest...>
-    : shapes_through<typename L::template output<In>, type_list<Done..., In>, Rest...> {};
+struct shapes_through<In, type_list<Done...>, L, Rest...> {
+  static constexpr bool accepted = L::template accepts<In>;
+  static_assert(L::template accepts<In> ||
+                    sequential_layer_rejects_input<sizeof...(Done), L, In>::value,
+                "sequential: a layer cannot take the shape entering it (the note names "
+                "sequential_layer_rejects_input<position from 0, layer, input shape>)");
+  using next = shapes_through<typename output_if_accepted<accepted, L, In>::type,
+                              type_list<Done..., In>, Rest...>;
+  using inputs = typename next::inputs;
+  using output = typename next::output;
+};
 
 template <std::size_t K, class List>
 struct at;

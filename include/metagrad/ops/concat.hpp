@@ -13,11 +13,17 @@
 namespace metagrad {
 
 template <class... S>
-struct concat_ranks_differ : std::false_type {};
+struct concat_ranks_differ {
+  static constexpr bool value = false;
+};
 template <class... S>
-struct concat_extents_differ : std::false_type {};
+struct concat_extents_differ {
+  static constexpr bool value = false;
+};
 template <class S, int Axis>
-struct concat_axis_out_of_range : std::false_type {};
+struct concat_axis_out_of_range {
+  static constexpr bool value = false;
+};
 
 namespace detail {
 /// The concatenated dims: Axis summed (dyn if any is dyn); elsewhere a static extent wins.

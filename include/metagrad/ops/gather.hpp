@@ -15,11 +15,17 @@
 namespace metagrad {
 
 template <class X, class I>
-struct take_along_axis_shapes_differ : std::false_type {};
+struct take_along_axis_shapes_differ {
+  static constexpr bool value = false;
+};
 template <class S, int Axis>
-struct gather_axis_out_of_range : std::false_type {};
+struct gather_axis_out_of_range {
+  static constexpr bool value = false;
+};
 template <class I>
-struct gather_indices_not_integer : std::false_type {};
+struct gather_indices_not_integer {
+  static constexpr bool value = false;
+};
 
 template <std::size_t Axis>
 struct take_along_axis_op {
@@ -149,8 +155,7 @@ auto take(X const& x, I const& idx) {
 
 /// torch.index_select(x, Axis, idx) for a 1-D idx: the same as take<Axis>(x, idx).
 template <int Axis, expression_like X, expression_like I>
-  requires(shape_t<expr_t<I>>::rank == 1)
-auto index_select(X const& x, I const& idx) {
+requires(shape_t<expr_t<I>>::rank == 1) auto index_select(X const& x, I const& idx) {
   return take<Axis>(x, idx);
 }
 

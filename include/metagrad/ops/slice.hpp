@@ -15,9 +15,13 @@ namespace metagrad {
 inline constexpr index_t end_of_axis = std::numeric_limits<index_t>::max();
 
 template <class S, int Axis>
-struct slice_axis_out_of_range : std::false_type {};
+struct slice_axis_out_of_range {
+  static constexpr bool value = false;
+};
 template <index_t Step>
-struct slice_step_not_positive : std::false_type {};
+struct slice_step_not_positive {
+  static constexpr bool value = false;
+};
 
 namespace detail {
 struct slice_range {

@@ -8,9 +8,13 @@
 namespace metagrad {
 
 template <class... S>
-struct stack_shapes_differ : std::false_type {};
+struct stack_shapes_differ {
+  static constexpr bool value = false;
+};
 template <class S, int Axis>
-struct stack_axis_out_of_range : std::false_type {};
+struct stack_axis_out_of_range {
+  static constexpr bool value = false;
+};
 
 namespace detail {
 /// S's dims with an extent-1 axis inserted before Axis.

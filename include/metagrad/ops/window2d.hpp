@@ -42,15 +42,25 @@ struct pool2d_params {
 
 // Diagnostics: types whose names carry the shapes (see shape/rules.hpp).
 template <class X, class W>
-struct conv2d_channels_differ : std::false_type {};
+struct conv2d_channels_differ {
+  static constexpr bool value = false;
+};
 template <class X, class W>
-struct conv2d_kernel_larger_than_padded_input : std::false_type {};
+struct conv2d_kernel_larger_than_padded_input {
+  static constexpr bool value = false;
+};
 template <class W>
-struct conv2d_out_channels_not_divisible_by_groups : std::false_type {};
+struct conv2d_out_channels_not_divisible_by_groups {
+  static constexpr bool value = false;
+};
 template <class W, class B>
-struct conv2d_bias_length_differs : std::false_type {};
+struct conv2d_bias_length_differs {
+  static constexpr bool value = false;
+};
 template <class X>
-struct pool2d_kernel_larger_than_padded_input : std::false_type {};
+struct pool2d_kernel_larger_than_padded_input {
+  static constexpr bool value = false;
+};
 
 namespace detail {
 

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+// What every layer shares. A layer L has
+//   L::accepts<In>          whether it can take input shape In (false: sequential names its
+//   position) L::params<T, In>        its parameter tree type for input shape In (std::tuple<> if
+//   none) L::output<In>           its output shape l.init<T, In>(rng)      parameters, initialised
+//   as PyTorch's layer of the same kind l(params, x)            the expression it computes
+//   L::param_names          the names of its parameters (PyTorch's state_dict names)
+//   L::param_count<In>, L::flops<In>   per-example totals, constexpr
+// Layers infer their parameter shapes from In: dense<128> on (B,784) has a (128,784) weight.
+#pragma once
+#include <array>
+#include <cmath>
+#include <string_view>
+#include <tuple>
+
+#include "../expr/tensor.hpp"
+#include "../random/philox.hpp"
+
+namespace metagrad::nn {
+
+namespace detail {
+/// The number of values per example of a batch (B, D...): prod D, or dyn if any D is.
+template <class S>
+consteval index_t per_example() {
+  index_t n = 1;
+  for (std::size_t i = 1; i < S::rank; ++i)
+    n = (S::dims[i] == dyn || n == dyn) ? dyn : n * S::dims[i];
+  return n;
+}
+}  // namespace detail
+
+namespace init {
+/// U(-1/sqrt(fan_in), 1/sqrt(fan_in)): what PyTorch's kaiming_uniform_(a=sqrt(5)) gives Linear
+/// and Conv weights, and their biases.
+template <class T, class S>
+void pytorch_uniform(tensor<T, S>& t, index_t fan_in, rng& r) {
+  T bound = T(1) / std::sqrt(static_cast<T>(fan_in));
+  r.fill_uniform(t.data(), static_cast<std::size_t>(t.size()), -bound, bound);
+}
+/// Glorot (Xavier) uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)).
+template <class T, class S>
+void glorot_uniform(tensor<T, S>& t, index_t fan_in, index_t fan_out, rng& r) {
+  T a = std::sqrt(T(6) / static_cast<T>(fan_in + fan_out));
+  r.fill_uniform(t.data(), static_cast<std::size_t>(t.size()), -a, a);
+}
+/// He (Kaiming) normal for ReLU: N(0, 2 / fan_in).
+template <class T, class S>
+void he_normal(tensor<T, S>& t, index_t fan_in, rng& r) {
+  r.fill_normal(t.data(), static_cast<std::size_t>(t.size()), T(0),
+                std::sqrt(T(2) / static_cast<T>(fan_in)));
+}
+}  // namespace init
+
+/// Which initializer a layer's weight uses (its bias always follows PyTorch's default).
+enum class initializer { pytorch, glorot_uniform, he_normal };
+
+namespace detail {
+/// A weight (fan_out, fan_in) and its bias, initialised by kind as torch.nn.Linear / Conv2d.
+template <class W, class B>
+void init_weight_and_bias(W& w, B& b, index_t fan_in, index_t fan_out, initializer kind, rng r) {
+  rng rw = r.fold_in(0), rb = r.fold_in(1);
+  if (kind == initializer::glorot_uniform)
+    init::glorot_uniform(w, fan_in, fan_out, rw);
+  else if (kind == initializer::he_normal)
+    init::he_normal(w, fan_in, rw);
+  else
+    init::pytorch_uniform(w, fan_in, rw);
+  init::pytorch_uniform(b, fan_in, rb);
+}
+}  // namespace detail
+
+/// Base of layers without parameters: the output shape is the input shape unless they say.
+struct stateless {
+  static constexpr std::array<std::string_view, 0> param_names{};
+  template <class S>
+  static constexpr bool accepts = true;
+  template <class S>
+  using output = S;
+  template <class T, class S>
+  using params = std::tuple<>;
+  template <class S>
+  static constexpr index_t param_count = 0;
+  template <class S>
+  static constexpr index_t flops = detail::per_example<S>();  // one per value
+  template <class T, class S>
+  std::tuple<> init(rng) const {
+    return {};
+  }
+};
+
+}  // namespace metagrad::nn
