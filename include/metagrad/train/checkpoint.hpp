@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+// Training checkpoints: a model's parameters under their state_dict names ("0.weight"), the
+// optimizer's state under "optimizer.<name>" ("optimizer.step", "optimizer.exp_avg.0") and the
+// epoch in the metadata, in one safetensors file written atomically. Loading one into a model
+// and optimizer of the same kind, then fitting on with fit_options::first_epoch = epoch + 1,
+// continues the run exactly: on cpu the parameters come out bitwise as without the break.
+#pragma once
+#include <cstring>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "../io/checkpoint.hpp"
+
+namespace metagrad::train {
+
+namespace detail {
+/// A raw buffer (an optimizer's) as a checkpoint entry to save or load into.
+template <io::storable T>
+io::tensor_ref buffer_ref(std::string name, T* data, std::vector<std::int64_t> shape) {
+  auto stage = [data, name](io::safetensors_file const& f) -> std::function<void()> {
+    io::tensor_info const& info = f.info(name);
+    auto fresh = std::make_shared<std::vector<T>>(info.byte_size() / sizeof(T));
+    f.read_bytes(info, fresh->data());
+    return
+        [data, fresh]() noexcept { std::memcpy(data, fresh->data(), fresh->size() * sizeof(T)); };
+  };
+  return {name, io::dtype_of<T>, shape, shape, data, stage};
+}
+
+/// What a training checkpoint holds, as entries to load into.
+template <class Model, class Params, class Optimizer>
+std::vector<io::tensor_ref> training_refs(Params& params, Optimizer& optimizer) {
+  std::vector<io::tensor_ref> refs;
+  Model::for_each_named(params,
+                        [&](std::string name, auto& t) { refs.push_back(io::named(name, t)); });
+  optimizer.visit_state([&](std::string const& name, auto* data, std::vector<std::int64_t> shape) {
+    refs.push_back(buffer_ref("optimizer." + name, data, std::move(shape)));
+  });
+  return refs;
+}
+}  // namespace detail
+
+/// Saves parameters, optimizer state and the epoch just finished, e.g.
+/// train::save_checkpoint("run.safetensors", model, params, adam, 3).
+template <class Model, class Params, class Optimizer>
+void save_checkpoint(std::filesystem::path const& path, Model const&, Params const& params,
+                     Optimizer& optimizer, int epoch, io::metadata meta = {}) {
+  if (!optimizer.state.ready()) optimizer.init(params);
+  std::vector<io::entry> entries;
+  Model::for_each_named(params, [&](std::string name, auto const& t) {
+    entries.push_back(io::named(std::move(name), t));
+  });
+  optimizer.visit_state([&](std::string const& name, auto* data, std::vector<std::int64_t> shape) {
+    entries.push_back({"optimizer." + name,
+                       io::dtype_of<std::remove_cv_t<std::remove_pointer_t<decltype(data)>>>,
+                       std::move(shape), data});
+  });
+  meta["epoch"] = std::to_string(epoch);
+  io::save_safetensors(path, entries, meta);
+}
+
+/// Loads what save_checkpoint wrote into params and optimizer (all or nothing: io::load_error
+/// lists every name, dtype and shape that did not match) and returns the epoch it was saved at.
+template <class Model, class Params, class Optimizer>
+int load_checkpoint(std::filesystem::path const& path, Model const&, Params& params,
+                    Optimizer& optimizer) {
+  auto file = io::safetensors_file::open(path);
+  auto const& meta = file.metadata();
+  auto it = meta.find("epoch");
+  if (it == meta.end())
+    throw io::format_error("load_checkpoint '" + path.string() +
+                           "': expected an \"epoch\" entry in the metadata, found none");
+  if (!optimizer.state.ready()) optimizer.init(params);
+  auto refs = detail::training_refs<Model>(params, optimizer);
+  io::load(file, refs, {}, path.string());
+  return std::stoi(it->second);
+}
+
+}  // namespace metagrad::train

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+// fit: the training loop, as keras' model.fit. Each epoch shuffles the training set (a seed fixes
+// every epoch's order), takes value_and_grad of the loss for each batch, steps the optimizer, then
+// evaluates on the validation set; it shows a progress bar on a terminal (plain lines otherwise)
+// and hands every epoch's figures to the callbacks, any of which can stop the run.
+//   e.g. auto history = train::fit(model, params, adam, train, &test, {.epochs = 5, .batch_size =
+//        64}, train::early_stopping{.patience = 2});
+#pragma once
+#include <unistd.h>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "../autodiff/transforms.hpp"
+#include "../data/loader.hpp"
+#include "../nn/losses.hpp"
+#include "../ops/argmax.hpp"
+
+namespace metagrad::train {
+
+/// The figures of one epoch. Accuracy is that of the largest logit; a run without validation data
+/// has has_validation == false and its val_* are 0.
+struct epoch_stats {
+  int epoch = 0;  ///< from 1
+  double train_loss = 0, train_accuracy = 0;
+  double val_loss = 0, val_accuracy = 0;
+  bool has_validation = false;
+  double seconds = 0;  ///< training time of the epoch (evaluation excluded)
+};
+
+/// The loss fit minimises, given logits (B,C) and integer labels (B): softmax cross-entropy.
+struct softmax_cross_entropy {
+  template <class Logits, class Labels>
+  auto operator()(Logits const& logits, Labels const& labels) const {
+    return nn::cross_entropy(logits, labels);
+  }
+};
+
+enum class progress { automatic, bar, lines, none };
+
+struct fit_options {
+  int epochs = 1;
+  index_t batch_size = 32;
+  bool shuffle = true;
+  rng seed = rng{0};    ///< epoch e's order is drawn from seed.fold_in(e)
+  int first_epoch = 1;  ///< > 1 when resuming: epoch e draws the same order as in the first run
+  progress show = progress::automatic;  ///< automatic: a bar on a terminal, else one line/epoch
+  std::FILE* out = stdout;
+};
+
+/// Mean loss and accuracy of the model over a dataset, in batches (no gradients).
+struct eval_stats {
+  double loss = 0, accuracy = 0;
+};
+
+namespace detail {
+/// Summed loss and count of correct predictions of one batch of logits.
+template <class Loss, class Logits, class Labels>
+std::pair<double, index_t> batch_figures(Loss const& loss, Logits const& logits, Labels const& y) {
+  auto const rows = y.shape()[0];
+  double l = static_cast<double>(eval(loss(logits, y)).item()) * static_cast<double>(rows);
+  auto predicted = eval(argmax(logits));
+  index_t correct = 0;
+  for (index_t i = 0; i < rows; ++i) correct += predicted.data()[i] == y.data()[i];
+  return {l, correct};
+}
+
+inline void draw_bar(std::FILE* out, int epoch, index_t done, index_t total, double loss) {
+  int const pct = static_cast<int>(100 * done / total), bar = pct / 4;
+  std::fprintf(out, "\repoch %d [%.*s%*s] %3d%%  loss %.4f", epoch, bar,
+               "#########################", 25 - bar, "", pct, loss);
+  std::fflush(out);
+}
+}  // namespace detail
+
+/// The model's mean loss and accuracy on ds, e.g. auto [loss, acc] = train::evaluate(m, p, test).
+template <class Model, class Params, class T, class Sample, class Loss = softmax_cross_entropy>
+eval_stats evaluate(Model const& model, Params const& params, data::dataset<T, Sample> const& ds,
+                    index_t batch_size = 1000, Loss const& loss = {}) {
+  double loss_sum = 0;
+  index_t correct = 0;
+  for (auto [x, y] : data::batch_loader(ds, {.batch_size = batch_size})) {
+    auto logits = eval(model(params, x));
+    auto [l, c] = detail::batch_figures(loss, logits, y);
+    loss_sum += l, correct += c;
+  }
+  auto const n = static_cast<double>(ds.size());
+  return {loss_sum / n, static_cast<double>(correct) / n};
+}
+
+/// Trains params in place for o.epochs epochs (fewer if a callback stops it) and returns each
+/// epoch's figures. A callback is called as cb(stats, params) after each epoch and returns true
+/// to go on, false to stop. `validation` may be nullptr.
+template <class Model, class Params, class Optimizer, class T, class Sample,
+          class Loss = softmax_cross_entropy, class... Callbacks>
+std::vector<epoch_stats> fit(Model const& model, Params& params, Optimizer& optimizer,
+                             data::dataset<T, Sample> const& train,
+                             std::type_identity_t<data::dataset<T, Sample>> const* validation,
+                             fit_options const& o, Callbacks&&... callbacks) {
+  Loss const loss{};
+  bool const bar =
+      o.show == progress::bar || (o.show == progress::automatic && isatty(fileno(o.out)) != 0);
+  data::batch_loader loader(train, {.batch_size = o.batch_size, .shuffle = o.shuffle}, o.seed);
+  loader.set_epoch(o.first_epoch - 1);
+  std::vector<epoch_stats> history;
+  index_t const batches = loader.size(), every = std::max<index_t>(1, batches / 50);
+  for (int epoch = o.first_epoch; epoch < o.first_epoch + o.epochs; ++epoch) {
+    auto const start = std::chrono::steady_clock::now();
+    epoch_stats s{.epoch = epoch};
+    double loss_sum = 0;
+    index_t seen = 0, b = 0;
+    for (auto [x, y] : loader) {
+      auto objective = [&](auto const& p) { return loss(model(p, x), y); };
+      auto [value, grads] = value_and_grad(objective)(params);
+      optimizer.step(params, grads);
+      auto const rows = y.shape()[0];
+      loss_sum += static_cast<double>(value.item()) * static_cast<double>(rows);
+      seen += rows;
+      if (bar && (++b % every == 0 || b == batches))
+        detail::draw_bar(o.out, epoch, seen, train.size(), loss_sum / static_cast<double>(seen));
+    }
+    s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    s.train_loss = loss_sum / static_cast<double>(seen);
+    // Accuracy over the epoch's batches would mix the parameters of different steps: it is
+    // measured at the epoch's end, on the training set only when there is no validation set.
+    if (validation) {
+      auto v = evaluate(model, params, *validation, 1000, loss);
+      s.val_loss = v.loss, s.val_accuracy = v.accuracy, s.has_validation = true;
+    } else {
+      s.train_accuracy = evaluate(model, params, train, 1000, loss).accuracy;
+    }
+    if (bar) std::fprintf(o.out, "\r\033[K");
+    if (o.show != progress::none) {
+      std::fprintf(o.out, "epoch %d  train loss %.4f", epoch, s.train_loss);
+      if (s.has_validation)
+        std::fprintf(o.out, "  val loss %.4f  val accuracy %.2f%%", s.val_loss,
+                     100 * s.val_accuracy);
+      else
+        std::fprintf(o.out, "  train accuracy %.2f%%", 100 * s.train_accuracy);
+      std::fprintf(o.out, "  (%.2f s)\n", s.seconds);
+      std::fflush(o.out);
+    }
+    history.push_back(s);
+    bool go_on = true;
+    ((go_on = callbacks(std::as_const(history.back()), std::as_const(params)) && go_on), ...);
+    if (!go_on) break;
+  }
+  return history;
+}
+
+}  // namespace metagrad::train
