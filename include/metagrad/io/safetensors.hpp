@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -66,6 +67,40 @@ inline std::uint64_t read_u64_le(unsigned char const* p) {
   return v;
 }
 
+/// A header nests 3 levels ({name: {"shape": [...]}}); deeper JSON is rejected before it is parsed,
+/// since nlohmann's dump() recurses once per level (a 200 KB run of '[' overflowed the stack when
+/// a message quoted it) and each level costs a node, 20x the bytes of its text.
+inline constexpr std::size_t max_header_depth = 32;
+
+/// The deepest nesting of [ and { in JSON text, counting none inside strings.
+inline std::size_t json_depth(std::string_view text) {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char const c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+/// A JSON value as quoted in messages, cut to 80 characters.
+inline std::string excerpt(nlohmann::json const& j) {
+  std::string s = j.dump();
+  if (s.size() > 80) s = s.substr(0, 77) + "...";
+  return s;
+}
+
 /// Element count of a validated shape times `elem`, or nullopt on overflow of u64.
 inline std::optional<std::uint64_t> checked_bytes(std::span<std::int64_t const> shape,
                                                   std::size_t elem) {
@@ -81,13 +116,13 @@ inline std::optional<std::uint64_t> checked_bytes(std::span<std::int64_t const> 
 
 inline std::vector<std::int64_t> parse_shape(nlohmann::json const& j, std::string const& where) {
   if (!j.is_array())
-    throw format_error(where + ": expected \"shape\" to be an array, found " + j.dump());
+    throw format_error(where + ": expected \"shape\" to be an array, found " + excerpt(j));
   std::vector<std::int64_t> s;
   for (auto const& d : j) {
     bool ok = d.is_number_unsigned() ? d.get<std::uint64_t>() <= std::uint64_t(INT64_MAX)
                                      : d.is_number_integer() && d.get<std::int64_t>() >= 0;
     if (!ok)
-      throw format_error(where + ": expected a non-negative integer extent, found " + d.dump());
+      throw format_error(where + ": expected a non-negative integer extent, found " + excerpt(d));
     s.push_back(static_cast<std::int64_t>(d.get<std::uint64_t>()));
   }
   return s;
@@ -95,20 +130,20 @@ inline std::vector<std::int64_t> parse_shape(nlohmann::json const& j, std::strin
 
 inline tensor_info parse_info(std::string const& name, nlohmann::json const& j) {
   std::string where = "tensor '" + name + "'";
-  if (!j.is_object()) throw format_error(where + ": expected an object, found " + j.dump());
+  if (!j.is_object()) throw format_error(where + ": expected an object, found " + excerpt(j));
   auto dt = j.find("dtype"), sh = j.find("shape"), off = j.find("data_offsets");
   if (dt == j.end() || sh == j.end() || off == j.end())
     throw format_error(where + ": expected keys \"dtype\", \"shape\", \"data_offsets\", found " +
-                       j.dump());
+                       excerpt(j));
   std::optional<dtype> type =
       dt->is_string() ? parse_dtype(dt->get_ref<std::string const&>()) : std::nullopt;
-  if (!type) throw format_error(where + ": unknown dtype " + dt->dump());
+  if (!type) throw format_error(where + ": unknown dtype " + excerpt(*dt));
   auto shape = parse_shape(*sh, where);
   if (!off->is_array() || off->size() != 2 || !(*off)[0].is_number_unsigned() ||
       !(*off)[1].is_number_unsigned())
     throw format_error(where +
                        ": expected \"data_offsets\" [begin, end] of two unsigned integers, found " +
-                       off->dump());
+                       excerpt(*off));
   tensor_info info{*type, std::move(shape), (*off)[0].get<std::uint64_t>(),
                    (*off)[1].get<std::uint64_t>()};
   if (info.begin > info.end)
@@ -215,6 +250,10 @@ class safetensors_file {
       throw format_error(
           where() + "expected the header to start with '{', found " +
           (text.empty() ? std::string("nothing") : "'" + std::string(1, text.front()) + "'"));
+    if (std::size_t const depth = detail::json_depth(text); depth > detail::max_header_depth)
+      throw format_error(where() + "expected a header nested at most " +
+                         std::to_string(detail::max_header_depth) + " levels deep, found " +
+                         std::to_string(depth));
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(text);
@@ -230,7 +269,7 @@ class safetensors_file {
         for (auto const& [k, v] : value.items()) {
           if (!v.is_string())
             throw format_error(where() + "__metadata__['" + k + "']: expected a string, found " +
-                               v.dump());
+                               detail::excerpt(v));
           metadata_[k] = v.get<std::string>();
         }
         continue;
