@@ -2,7 +2,8 @@
 # THE test command (CI runs it through .ci/run). Stages:
 #   1. Release build (Ninja) + every ctest: unit, compile-fail, examples, docs snippets
 #   2. Debug -O0 build with ASan+UBSan, unit tests only (-O0 compiles these TUs 3x faster than -O1)
-#   3. install into a temp prefix, then build and run tests/install_consumer against it
+#   3. the libFuzzer targets of tests/fuzz (scripts/fuzz.sh, clang), 20 s each
+#   4. install into a temp prefix, then build and run tests/install_consumer against it
 # Exits non-zero on the first failure; ends with one "N passed, 0 failed" line.
 set -euo pipefail
 
@@ -54,6 +55,12 @@ banner "ASan+UBSan unit tests"
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
   run_ctest build-asan
+
+banner "fuzz (libFuzzer, clang: IDX, CSV, safetensors readers)"
+start=$SECONDS
+bash scripts/fuzz.sh "${METAGRAD_FUZZ_SECONDS:-20}"
+passed=$((passed + 3))
+echo "fuzz build+run took $((SECONDS - start)) s"
 
 banner "install + consumer"
 prefix=$(mktemp -d)
