@@ -21,15 +21,20 @@ function(metagrad_add_program target)
     target_link_libraries(${target} PRIVATE nlohmann_json::nlohmann_json)
   endif()
 
+  metagrad_add_run(${arg_TEST} ${target} "${arg_ARGS_FILE}")
+endfunction()
+
+# metagrad_add_run(<ctest-name> <target> <args-file>): a ctest running <target> with the arguments
+# of <args-file> (if it exists), in the current binary directory.
+function(metagrad_add_run test target args_file)
   set(run_args)
-  if(arg_ARGS_FILE AND EXISTS "${arg_ARGS_FILE}")
-    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${arg_ARGS_FILE}")
-    file(READ "${arg_ARGS_FILE}" raw)
+  if(args_file AND EXISTS "${args_file}")
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${args_file}")
+    file(READ "${args_file}" raw)
     string(CONFIGURE "${raw}" raw @ONLY)
     separate_arguments(run_args UNIX_COMMAND "${raw}")
   endif()
-
-  add_test(NAME ${arg_TEST} COMMAND ${target} ${run_args}
+  add_test(NAME ${test} COMMAND ${target} ${run_args}
            WORKING_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}")
-  set_tests_properties(${arg_TEST} PROPERTIES TIMEOUT 1200)
+  set_tests_properties(${test} PROPERTIES TIMEOUT 1200)
 endfunction()
