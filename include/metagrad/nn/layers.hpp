@@ -4,6 +4,8 @@
 #include "activation.hpp"
 #include "conv2d.hpp"
 #include "dense.hpp"
+#include "embedding.hpp"
 #include "layer.hpp"
+#include "normalization.hpp"
 #include "pool.hpp"
 #include "reshape.hpp"
