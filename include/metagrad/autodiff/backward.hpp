@@ -8,8 +8,12 @@
 //   - backward (symbolic): returns each argument's sum of cotangents as an expression (for grad
 //     of grad); nothing is evaluated.
 #pragma once
+#include <algorithm>
 #include <array>
+#include <stdexcept>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "../ops/broadcast_to.hpp"
 #include "../ops/reshape.hpp"
@@ -144,27 +148,156 @@ auto backward(E const& e, G const& g) {
   }
 }
 
+namespace detail {
+/// The longest path from E down to a leaf. A node's height exceeds that of every node below it,
+/// so taking shared nodes highest first is a reverse topological order.
+template <class E>
+constexpr int height_fn() {
+  if constexpr (has_args<E>)
+    return []<class... A>(std::tuple<A...> const*) {
+      return 1 + std::max({0, height_fn<A>()...});
+    }(static_cast<decltype(E::args) const*>(nullptr));
+  else
+    return 0;
+}
+template <class E>
+inline constexpr int height = height_fn<E>();
+
+/// The cotangents of the cached nodes one reverse pass has reached, each summed in scratch memory
+/// until every use of the node has added to it. The trace copies a cached node into each of its
+/// uses (logits read by logsumexp, by the label pick and by the smoothing sum), so a tree walk
+/// meets it once per use; walking its subtree once per use would redo the backward pass of
+/// everything below it (every layer of a model) that many times. Keyed by the node's value,
+/// which its copies share. Per thread; a pass nested in another stacks its entries on top.
+struct shared_cotangents {
+  struct entry {
+    void const* key;   // the cached node's value (shared by its copies; with pull, which tells
+                       // a reshape from the node it reshapes: they share their memory)
+    void const* node;  // one copy of the node, alive for the pass (it is in the trace)
+    void* grad;        // the summed cotangent, in scratch memory
+    void (*pull)(void const* node, void const* grad, void* acc);  // backward below the node
+    int height;
+    bool done;
+  };
+  std::vector<entry> entries;
+
+  static shared_cotangents& local() {
+    thread_local shared_cotangents s;
+    return s;
+  }
+  entry* find(void const* key, decltype(entry::pull) pull, std::size_t from) {
+    for (std::size_t i = from; i < entries.size(); ++i)
+      if (entries[i].key == key && entries[i].pull == pull) return &entries[i];
+    return nullptr;
+  }
+};
+
+/// One reverse pass's frame in shared_cotangents: entries from `from` on are this pass's.
+struct shared_cotangent_frame {
+  std::size_t from;
+  shared_cotangent_frame() : from(shared_cotangents::local().entries.size()) {}
+  shared_cotangent_frame(shared_cotangent_frame const&) = delete;
+  shared_cotangent_frame& operator=(shared_cotangent_frame const&) = delete;
+  ~shared_cotangent_frame() { shared_cotangents::local().entries.resize(from); }
+};
+
+inline shared_cotangent_frame*& current_frame() {
+  thread_local shared_cotangent_frame* f = nullptr;
+  return f;
+}
+}  // namespace detail
+
+template <int L, class E, class G, class Acc>
+void backward_into(E const& e, G const& g, Acc& acc);
+
+namespace detail {
+/// The op's vjp at e, then each arg's share of the cotangent, recursively.
+template <int L, class E, class G, class Acc>
+void backward_through(E const& e, G const& g, Acc& acc) {
+  auto cts = detail::call_vjp(e, g);
+  auto const& args = rule_node(e).args;
+  detail::static_for<std::tuple_size_v<std::remove_cvref_t<decltype(args)>>>(
+      [&](auto i) { backward_into<L>(std::get<i>(args), std::get<i>(cts), acc); });
+}
+
+template <int L, class E, class Acc>
+void pull_shared(void const* node, void const* grad, void* acc) {
+  auto const& n = *static_cast<E const*>(node);
+  using V = tensor_view<value_t<E>, shape_t<E>, device_t<E>>;
+  backward_through<L>(n, V(static_cast<value_t<E> const*>(grad), n.ext), *static_cast<Acc*>(acc));
+}
+
+/// Adds g to the cotangent of cached node e; its subtree is walked once, after all its uses.
+template <int L, class E, class G, class Acc>
+void add_shared_cotangent(E const& e, G const& g, Acc& acc) {
+  using T = value_t<E>;
+  using V = tensor_view<T, shape_t<E>, device_t<E>>;
+  auto& reg = shared_cotangents::local();
+  auto* frame = current_frame();
+  if (frame == nullptr) {  // not inside a reverse pass: walk at once
+    backward_through<L>(e, materialize(g), acc);
+    return;
+  }
+  constexpr auto pull = &pull_shared<L, E, Acc>;
+  if (auto* en = reg.find(e.ptr, pull, frame->from)) {
+    if (en->done)
+      throw std::logic_error("backward: a cotangent reached a node whose pass had already run");
+    auto* buf = static_cast<T*>(en->grad);
+    evaluate_into(buf, V(buf, e.ext) + g);
+    return;
+  }
+  auto* buf = scratch::take<T>(static_cast<std::size_t>(e.ext.size()));
+  evaluate_into(buf, g);
+  reg.entries.push_back({e.ptr, &e, buf, pull, height<E>, false});
+}
+}  // namespace detail
+
 /// Eager reverse mode over a traced expression: each cotangent that reaches an argument is
-/// added to its tensor in acc. Shared cotangents are materialized in scratch memory. (Unlike
-/// backward, which returns every argument's sum as one expression, this instantiates O(nodes)
-/// functions rather than O(nodes x arguments) tuple types: at 16 dense layers it compiles in 21 s
-/// and 1.0 GB instead of 32 s and 1.9 GB.)
+/// added to its tensor in acc. Shared cotangents are materialized in scratch memory; a cached
+/// node's cotangents are summed over its uses and its subtree walked once (reverse_pass).
+/// (Unlike backward, which returns every argument's sum as one expression, this instantiates
+/// O(nodes) functions rather than O(nodes x arguments) tuple types: at 16 dense layers it
+/// compiles in 21 s and 1.0 GB instead of 32 s and 1.9 GB.)
 template <int L, class E, class G, class Acc>
 void backward_into(E const& e, G const& g, Acc& acc) {
   if constexpr (!depends_on<E, L> || is_zero<G>) {
     return;
   } else if constexpr (is_bind_at<E, L>) {
     acc.template add<detail::bind_index<E, L>::index>(g);
+  } else if constexpr (is_cached<E>) {
+    detail::add_shared_cotangent<L>(e, g, acc);
   } else if constexpr (!detail::cheap<G>() &&
-                       (is_cached<E> ||
-                        detail::dependent_args<std::remove_cvref_t<decltype(rule_node(e))>, L>() >
-                            1)) {
-    backward_into<L>(e, materialize(g), acc);
+                       detail::dependent_args<std::remove_cvref_t<decltype(rule_node(e))>, L>() >
+                           1) {
+    detail::backward_through<L>(e, materialize(g), acc);
   } else {
-    auto cts = detail::call_vjp(e, g);
-    auto const& args = rule_node(e).args;
-    detail::static_for<std::tuple_size_v<std::remove_cvref_t<decltype(args)>>>(
-        [&](auto i) { backward_into<L>(std::get<i>(args), std::get<i>(cts), acc); });
+    detail::backward_through<L>(e, g, acc);
+  }
+}
+
+/// The reverse pass from output e with cotangent g: the walk from e, then the subtrees of the
+/// cached nodes it reached, highest first, each once with its summed cotangent (in scratch
+/// memory: call it inside a scratch_scope that outlives acc's use of it).
+template <int L, class E, class G, class Acc>
+void reverse_pass(E const& e, G const& g, Acc& acc) {
+  detail::shared_cotangent_frame frame;
+  auto* outer = std::exchange(detail::current_frame(), &frame);
+  struct restore {
+    detail::shared_cotangent_frame* f;
+    ~restore() { detail::current_frame() = f; }
+  } r{outer};
+  backward_into<L>(e, g, acc);
+  auto& reg = detail::shared_cotangents::local();
+  for (;;) {
+    std::size_t best = reg.entries.size();
+    for (std::size_t i = frame.from; i < reg.entries.size(); ++i)
+      if (!reg.entries[i].done &&
+          (best == reg.entries.size() || reg.entries[i].height > reg.entries[best].height))
+        best = i;
+    if (best == reg.entries.size()) break;
+    reg.entries[best].done = true;
+    auto en = reg.entries[best];  // a copy: pull may add entries and move the vector
+    en.pull(en.node, en.grad, &acc);
   }
 }
 

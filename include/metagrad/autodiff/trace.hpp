@@ -6,6 +6,7 @@
 //     Elementwise chains stay symbolic: derivative rules recompute them inside fused loops.
 #pragma once
 #include <algorithm>
+#include <vector>
 
 #include "../eval/evaluate.hpp"
 #include "../eval/memo.hpp"
@@ -80,13 +81,97 @@ inline constexpr int level_of = [] {
   }
 }();
 
-/// The expression with every non-elementwise node computed once (see the file comment).
+namespace detail {
+/// Whether two expressions of one type compute the same thing: the same leaves (views of the
+/// same memory, equal constants), the same op parameters, the same extents. Conservative: false
+/// where it cannot tell (an op with state it cannot compare), which only costs a recomputation.
 template <class E>
-auto trace(E const& e) {
+bool same_expression(E const& a, E const& b) {
+  if constexpr (view_leaf<E>) {
+    return a.ptr == b.ptr && a.ext == b.ext;
+  } else if constexpr (is_constant<E>) {
+    return a.value == b.value && a.ext == b.ext;
+  } else if constexpr (is_zero<E>) {
+    return a.ext == b.ext;
+  } else if constexpr (has_args<E>) {
+    using Op = typename E::op_type;
+    bool ops = false;
+    if constexpr (std::is_empty_v<Op>)
+      ops = true;
+    else if constexpr (requires { bool(a.op == b.op); })
+      ops = bool(a.op == b.op);
+    else if constexpr (std::has_unique_object_representations_v<Op>)
+      ops = std::equal(reinterpret_cast<unsigned char const*>(&a.op),
+                       reinterpret_cast<unsigned char const*>(&a.op) + sizeof(Op),
+                       reinterpret_cast<unsigned char const*>(&b.op));
+    if (!ops || a.ext != b.ext) return false;
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return (same_expression(std::get<I>(a.args), std::get<I>(b.args)) && ...);
+    }
+    (std::make_index_sequence<std::tuple_size_v<decltype(a.args)>>{});
+  } else {
+    return false;
+  }
+}
+
+/// The values one trace has computed, by the expression they came from. Expressions are trees of
+/// values, so a subexpression used twice (the logits that cross_entropy reads through
+/// logsumexp, the label pick and the smoothing sum) is two equal copies; a copy equal to an
+/// earlier one (same_expression) gets the earlier value instead of being computed again, and as
+/// the two cached nodes then share their value, the reverse pass sums their cotangents and walks
+/// below them once. Per thread; a trace stacks its entries on top of an enclosing one's.
+struct trace_values {
+  struct entry {
+    void (*type)();    // one function per expression type
+    void const* expr;  // the expression: a node of the tree being traced, alive while it is
+    void const* value;
+  };
+  std::vector<entry> entries;
+  std::size_t from = 0;  // the current trace's first entry
+
+  static trace_values& local() {
+    thread_local trace_values s;
+    return s;
+  }
+  template <class E>
+  static void type_tag() {}
+
+  template <class E>
+  void const* find(E const& e) const {
+    for (std::size_t i = from; i < entries.size(); ++i)
+      if (entries[i].type == &type_tag<E> &&
+          same_expression(e, *static_cast<E const*>(entries[i].expr)))
+        return entries[i].value;
+    return nullptr;
+  }
+  template <class E>
+  void add(E const& e, void const* value) {
+    entries.push_back({&type_tag<E>, &e, value});
+  }
+};
+
+/// One trace's frame in trace_values.
+struct trace_frame {
+  std::size_t outer_from, size;
+  trace_frame()
+      : outer_from(trace_values::local().from), size(trace_values::local().entries.size()) {
+    trace_values::local().from = size;
+  }
+  trace_frame(trace_frame const&) = delete;
+  trace_frame& operator=(trace_frame const&) = delete;
+  ~trace_frame() {
+    trace_values::local().entries.resize(size);
+    trace_values::local().from = outer_from;
+  }
+};
+
+template <class E>
+auto trace_node(E const& e) {
   if constexpr (!has_args<E> || is_cached<E>) {
     return e;
   } else {
-    auto args = detail::unpack(e.args, [](auto const&... a) { return std::tuple{trace(a)...}; });
+    auto args =
+        detail::unpack(e.args, [](auto const&... a) { return std::tuple{trace_node(a)...}; });
     using Op = typename E::op_type;
     if constexpr (is_elementwise_op<Op>) {
       return detail::unpack(args, [&](auto const&... a) {
@@ -99,11 +184,26 @@ auto trace(E const& e) {
     } else {
       return detail::unpack(args, [&](auto const&... a) {
         using C = cached<Op, std::remove_cvref_t<decltype(a)>...>;
+        using V = typename C::view_type;
+        auto& seen = trace_values::local();
+        if (auto const* p = seen.find(e))
+          return C(V(static_cast<value_t<C> const*>(p), e.ext), e.op, args);
         auto value = materialize(node<Op, std::remove_cvref_t<decltype(a)>...>(e.op, a...));
+        seen.add(e, value.ptr);
         return C(value, e.op, args);
       });
     }
   }
+}
+}  // namespace detail
+
+/// The expression with every non-elementwise node computed once (see the file comment); equal
+/// copies of a subexpression share one value (detail::trace_values). The values are in scratch
+/// memory: keep the result inside the caller's scratch_scope.
+template <class E>
+auto trace(E const& e) {
+  detail::trace_frame frame;
+  return detail::trace_node(e);
 }
 
 /// A node's own value for its derivative rules: the view of a cached node, else the node (for a

@@ -95,7 +95,7 @@ struct grad_fn_impl {
       scratch_scope scope;
       auto traced = trace(out);
       auto acc = make_accumulator(as_expr(std::get<I>(arg_tuple))...);
-      backward_into<L>(traced, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext), acc);
+      reverse_pass<L>(traced, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext), acc);
       acc.finish();
       if constexpr (WithValue)
         return std::pair{eval(traced), std::move(acc.grads)};
@@ -242,7 +242,7 @@ auto vjp(F f, Args const&... args) {
           detail::throw_shape_error("vjp: cotangent extents differ from the output's", ct.ext,
                                     " vs ", out.ext);
         auto acc = detail::make_accumulator(a...);
-        backward_into<1>(traced, ct, acc);
+        reverse_pass<1>(traced, ct, acc);
         acc.finish();
         return std::move(acc.grads);
       }
