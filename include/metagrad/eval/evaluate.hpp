@@ -12,6 +12,7 @@
 #include "../device/kernel.hpp"
 #include "../expr/node.hpp"
 #include "../expr/tensor.hpp"
+#include "../ops/identity.hpp"
 #include "../ops/reduce.hpp"
 #include "../ops/reshape.hpp"
 #include "scratch.hpp"
@@ -38,6 +39,27 @@ template <class Kind, bool Keep, auto Axes, class X>
 requires is_node<X>
 inline constexpr bool full_reduction_of_elementwise<node<reduce_op<Kind, Keep, Axes>, X>> =
     Axes.size() == X::rank && is_elementwise_op<typename X::op_type>;
+
+/// Ops whose value is their argument's (autodiff's marks, stop_gradient).
+template <class Op>
+inline constexpr bool identity_valued = false;
+template <>
+inline constexpr bool identity_valued<stop_gradient_op> = true;
+template <int L, std::size_t K>
+inline constexpr bool identity_valued<bind_op<L, K>> = true;
+
+/// An identity-valued node over data in memory (a differentiated parameter as matmul's operand):
+/// reading it needs no copy.
+template <class E>
+constexpr bool identity_over_memory() {
+  if constexpr (is_node<E>) {
+    if constexpr (identity_valued<typename E::op_type>) {
+      using A = std::tuple_element_t<0, decltype(E::args)>;
+      return view_leaf<A> || identity_over_memory<A>();
+    }
+  }
+  return false;
+}
 }  // namespace detail
 
 /// The expression as a view of memory: itself when it is one, else computed into scratch.
@@ -46,7 +68,7 @@ auto materialize(E const& e) {
   using V = tensor_view<value_t<E>, shape_t<E>, device_t<E>>;
   if constexpr (view_leaf<E>) {
     return as_view(e);
-  } else if constexpr (reshape_node<E>) {
+  } else if constexpr (reshape_node<E> || detail::identity_over_memory<E>()) {
     auto inner = materialize(std::get<0>(e.args));
     return V(inner.ptr, e.ext);
   } else {
