@@ -131,7 +131,8 @@ TEST_CASE("early stopping stops after `patience` epochs without improvement; csv
   auto model = mlp();
   auto params = model.init<In>(mg::rng{1});
   mg::optim::sgd frozen{.lr = 0.0f};  // the loss never changes, so it never improves
-  // min_delta: the epoch mean of a constant loss still wobbles in the last bits with the batch order.
+  // min_delta: the epoch mean of a constant loss still wobbles in the last bits with the batch
+  // order.
   train::early_stopping stop{.patience = 2, .min_delta = 1e-6};
   train::csv_logger log{(dir / "log.csv").string()};
   auto history = train::fit(model, params, frozen, tr, nullptr,

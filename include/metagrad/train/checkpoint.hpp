@@ -29,16 +29,17 @@ io::tensor_ref buffer_ref(std::string name, T* data, std::vector<std::int64_t> s
   return {name, io::dtype_of<T>, shape, shape, data, stage};
 }
 
-/// What a training checkpoint holds, as entries to load into.
-template <class Model, class Params, class Optimizer>
-std::vector<io::tensor_ref> training_refs(Params& params, Optimizer& optimizer) {
-  std::vector<io::tensor_ref> refs;
-  Model::for_each_named(params,
-                        [&](std::string name, auto& t) { refs.push_back(io::named(name, t)); });
+/// Walks what a training checkpoint holds, under its names: on_tensor(name, parameter) for each
+/// parameter, then on_buffer(name, data, shape) for the optimizer's step and buffers (created
+/// first if the optimizer has not stepped yet).
+template <class Model, class Params, class Optimizer, class OnTensor, class OnBuffer>
+void for_each_checkpoint_tensor(Params& params, Optimizer& optimizer, OnTensor on_tensor,
+                                OnBuffer on_buffer) {
+  if (!optimizer.state.ready()) optimizer.init(params);
+  Model::for_each_named(params, on_tensor);
   optimizer.visit_state([&](std::string const& name, auto* data, std::vector<std::int64_t> shape) {
-    refs.push_back(buffer_ref("optimizer." + name, data, std::move(shape)));
+    on_buffer("optimizer." + name, data, std::move(shape));
   });
-  return refs;
 }
 }  // namespace detail
 
@@ -47,16 +48,14 @@ std::vector<io::tensor_ref> training_refs(Params& params, Optimizer& optimizer) 
 template <class Model, class Params, class Optimizer>
 void save_checkpoint(std::filesystem::path const& path, Model const&, Params const& params,
                      Optimizer& optimizer, int epoch, io::metadata meta = {}) {
-  if (!optimizer.state.ready()) optimizer.init(params);
   std::vector<io::entry> entries;
-  Model::for_each_named(params, [&](std::string name, auto const& t) {
-    entries.push_back(io::named(std::move(name), t));
-  });
-  optimizer.visit_state([&](std::string const& name, auto* data, std::vector<std::int64_t> shape) {
-    entries.push_back({"optimizer." + name,
-                       io::dtype_of<std::remove_cv_t<std::remove_pointer_t<decltype(data)>>>,
-                       std::move(shape), data});
-  });
+  detail::for_each_checkpoint_tensor<Model>(
+      params, optimizer,
+      [&](std::string name, auto const& t) { entries.push_back(io::named(std::move(name), t)); },
+      [&](std::string name, auto* data, std::vector<std::int64_t> shape) {
+        using T = std::remove_cv_t<std::remove_pointer_t<decltype(data)>>;
+        entries.push_back({std::move(name), io::dtype_of<T>, std::move(shape), data});
+      });
   meta["epoch"] = std::to_string(epoch);
   io::save_safetensors(path, entries, meta);
 }
@@ -72,8 +71,13 @@ int load_checkpoint(std::filesystem::path const& path, Model const&, Params& par
   if (it == meta.end())
     throw io::format_error("load_checkpoint '" + path.string() +
                            "': expected an \"epoch\" entry in the metadata, found none");
-  if (!optimizer.state.ready()) optimizer.init(params);
-  auto refs = detail::training_refs<Model>(params, optimizer);
+  std::vector<io::tensor_ref> refs;
+  detail::for_each_checkpoint_tensor<Model>(
+      params, optimizer,
+      [&](std::string name, auto& t) { refs.push_back(io::named(std::move(name), t)); },
+      [&](std::string name, auto* data, std::vector<std::int64_t> shape) {
+        refs.push_back(detail::buffer_ref(std::move(name), data, std::move(shape)));
+      });
   io::load(file, refs, {}, path.string());
   return std::stoi(it->second);
 }

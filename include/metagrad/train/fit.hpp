@@ -112,7 +112,9 @@ std::vector<epoch_stats> fit(Model const& model, Params& params, Optimizer& opti
     epoch_stats s{.epoch = epoch};
     double loss_sum = 0;
     index_t seen = 0, b = 0;
-    for (auto [x, y] : loader) {
+    for (auto const batch : loader) {  // not a binding: clang 14 cannot capture one
+      auto const& x = batch.x;
+      auto const& y = batch.y;
       auto objective = [&](auto const& p) { return loss(model(p, x), y); };
       auto [value, grads] = value_and_grad(objective)(params);
       optimizer.step(params, grads);
