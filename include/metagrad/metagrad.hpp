@@ -26,6 +26,7 @@
 #include "ops/conv2d.hpp"
 #include "ops/cos.hpp"
 #include "ops/div.hpp"
+#include "ops/dropout_mask.hpp"
 #include "ops/exp.hpp"
 #include "ops/gather.hpp"
 #include "ops/gelu.hpp"
@@ -72,6 +73,7 @@
 
 #include "nn/layers.hpp"
 #include "nn/losses.hpp"
+#include "nn/residual.hpp"
 #include "nn/sequential.hpp"
 
 #include "optim/optim.hpp"

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "layers.hpp"
+#include "mode.hpp"
 
 namespace metagrad::nn {
 
@@ -95,6 +96,16 @@ struct sequential_model {
   template <class T, class In>
   using params = typename params_of<T, In>::type;
 
+  template <class T, class In, class K = std::index_sequence_for<Layers...>>
+  struct state_of;
+  template <class T, class In, std::size_t... K>
+  struct state_of<T, In, std::index_sequence<K...>> {
+    using type = std::tuple<layer_state_t<layer_t<K>, T, input_of<K, In>>...>;
+  };
+  /// The model's state (batch norm's running statistics; see mode.hpp): one tree per layer.
+  template <class T, class In>
+  using state = typename state_of<T, In>::type;
+
   /// The number of parameters for input In: a constant, e.g. static_assert(m.param_count<In> ==
   /// 101770).
   template <class In>
@@ -126,16 +137,48 @@ struct sequential_model {
     (std::index_sequence_for<Layers...>{});
   }
 
-  /// The model applied to x: an expression (evaluate it with eval, or differentiate it).
+  /// The state for input In as PyTorch initialises it (running means 0, variances 1).
+  template <class In, class T = float>
+  state<T, In> init_state() const {
+    return [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return state<T, In>{init_state_of<K, T, In>()...};
+    }
+    (std::index_sequence_for<Layers...>{});
+  }
+
+  /// The model applied to x in eval mode: an expression (evaluate it, or differentiate it).
   template <class P, expression_like X>
   auto operator()(P const& p, X const& x) const {
     return apply<0>(p, as_expr(x));
+  }
+  /// The model applied to x in a mode: nn::training(key, state) or nn::inference(state).
+  template <class P, expression_like X, mode M>
+  auto operator()(P const& p, X const& x, M const& m) const {
+    return apply<0>(p, as_expr(x), m);
+  }
+
+  /// One training step's update of the state (batch norm's running statistics) from the batch x:
+  /// the training forward pass with the step's key, run layer by layer on concrete values up to
+  /// the last layer with state, each such layer folding in the batch it sees. Nothing for models
+  /// without state. e.g. model.update_state(params, x, state, key) after value_and_grad.
+  template <class P, expression_like X, class St>
+  void update_state(P const& p, X const& x, St& s, rng key) const {
+    update_state(p, x, s, train_mode{key});
+  }
+  template <class P, expression_like X, class St>
+  void update_state(P const& p, X const& x, St& s, train_mode const& m) const {
+    if constexpr (holds_state<St>) update_from<0>(p, as_expr(x), s, m);
   }
 
   /// Calls f(name, tensor) for every parameter, named as torch.nn.Sequential's state_dict.
   template <class P, class F>
   static void for_each_named(P&& p, F&& f) {
-    detail_for_each<0>(p, f);
+    detail_for_each<0, false>(p, f);
+  }
+  /// Calls f(name, tensor) for every state tensor ("1.running_mean"), as in the state_dict.
+  template <class St, class F>
+  static void for_each_state_named(St&& s, F&& f) {
+    detail_for_each<0, true>(s, f);
   }
 
   /// A table like keras' model.summary(): layer, output shape, parameters; then the totals.
@@ -151,6 +194,35 @@ struct sequential_model {
   }
 
  private:
+  template <std::size_t K, class T, class In>
+  auto init_state_of() const {
+    using L = layer_t<K>;
+    if constexpr (requires { typename L::template state<T, input_of<K, In>>; })
+      return std::get<K>(layers).template init_state<T, input_of<K, In>>();
+    else
+      return std::tuple<>{};
+  }
+  template <std::size_t K, class P, class H, class St>
+  void update_from(P const& p, H const& h, St& s, train_mode const& m) const {
+    auto const& layer = std::get<K>(layers);
+    auto const mk = m.template at<K>();
+    if constexpr (holds_state<std::tuple_element_t<K, St>>)
+      layer.update_state(std::get<K>(p), h, std::get<K>(s), mk);
+    if constexpr (K + 1 < size) {
+      if constexpr (holds_state<decltype(tail_of<K + 1>(s))>) {
+        auto next = eval(detail::call_in_mode(layer, std::get<K>(p), h, mk));
+        update_from<K + 1>(p, as_expr(next), s, m);
+      }
+    }
+  }
+  /// The state entries from K on, as a tuple type (for holds_state).
+  template <std::size_t K, class St>
+  static auto tail_of(St const&) {
+    return []<std::size_t... J>(std::index_sequence<J...>) {
+      return std::tuple<std::tuple_element_t<K + J, St>...>{};
+    }
+    (std::make_index_sequence<size - K>{});
+  }
   template <std::size_t K, class P, class X>
   auto apply(P const& p, X const& x) const {
     if constexpr (K == size) {
@@ -159,16 +231,42 @@ struct sequential_model {
       return apply<K + 1>(p, std::get<K>(layers)(std::get<K>(p), x));
     }
   }
-  template <std::size_t K, class P, class F>
+  template <std::size_t K, class P, class X, class M>
+  auto apply(P const& p, X const& x, M const& m) const {
+    if constexpr (K == size) {
+      return x;
+    } else {
+      return apply<K + 1>(
+          p, detail::call_in_mode(std::get<K>(layers), std::get<K>(p), x, m.template at<K>()), m);
+    }
+  }
+
+  /// Layer K's parameter names (of its state if OfState), or how a composite layer (residual)
+  /// walks its own.
+  template <std::size_t K, bool OfState, class P, class F>
   static void detail_for_each(P& p, F& f) {
     if constexpr (K < size) {
+      using L = layer_t<K>;
       auto& lp = std::get<K>(p);
-      constexpr auto names = layer_t<K>::param_names;
-      [&]<std::size_t... J>(std::index_sequence<J...>) {
-        (f(std::to_string(K) + "." + std::string(names[J]), std::get<J>(lp)), ...);
+      auto const prefix = std::to_string(K) + ".";
+      auto inner = [&](std::string const& name, auto& t) { f(prefix + name, t); };
+      if constexpr (!OfState && requires { L::for_each_named(lp, inner); }) {
+        L::for_each_named(lp, inner);
+      } else if constexpr (OfState && requires { L::for_each_state_named(lp, inner); }) {
+        L::for_each_state_named(lp, inner);
+      } else if constexpr (!OfState || requires { L::state_names; }) {
+        constexpr auto names = [] {
+          if constexpr (OfState)
+            return L::state_names;
+          else
+            return L::param_names;
+        }();
+        [&]<std::size_t... J>(std::index_sequence<J...>) {
+          (f(prefix + std::string(names[J]), std::get<J>(lp)), ...);
+        }
+        (std::make_index_sequence<names.size()>{});
       }
-      (std::make_index_sequence<names.size()>{});
-      detail_for_each<K + 1>(p, f);
+      detail_for_each<K + 1, OfState>(p, f);
     }
   }
   template <std::size_t K, class In>

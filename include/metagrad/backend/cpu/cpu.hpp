@@ -4,6 +4,7 @@
 #include "argmax.hpp"
 #include "concat.hpp"
 #include "conv2d.hpp"
+#include "dropout_mask.hpp"
 #include "elementwise.hpp"
 #include "gather.hpp"
 #include "interop.hpp"
