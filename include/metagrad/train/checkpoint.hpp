@@ -29,28 +29,28 @@ io::tensor_ref buffer_ref(std::string name, T* data, std::vector<std::int64_t> s
   return {name, io::dtype_of<T>, shape, shape, data, stage};
 }
 
-/// Walks what a training checkpoint holds, under its names: on_tensor(name, parameter) for each
-/// parameter, then on_buffer(name, data, shape) for the optimizer's step and buffers (created
-/// first if the optimizer has not stepped yet).
-template <class Model, class Params, class Optimizer, class OnTensor, class OnBuffer>
-void for_each_checkpoint_tensor(Params& params, Optimizer& optimizer, OnTensor on_tensor,
-                                OnBuffer on_buffer) {
+/// Walks what a training checkpoint holds, under its names: on_tensor(name, tensor) for each
+/// parameter and each state tensor ("1.running_mean"), then on_buffer(name, data, shape) for the
+/// optimizer's step and buffers (created first if the optimizer has not stepped yet).
+template <class Model, class Params, class State, class Optimizer, class OnTensor, class OnBuffer>
+void for_each_checkpoint_tensor(Params& params, State* state, Optimizer& optimizer,
+                                OnTensor on_tensor, OnBuffer on_buffer) {
   if (!optimizer.state.ready()) optimizer.init(params);
   Model::for_each_named(params, on_tensor);
+  if constexpr (!std::is_same_v<std::remove_const_t<State>, std::tuple<>>)
+    Model::for_each_state_named(*state, on_tensor);
   optimizer.visit_state([&](std::string const& name, auto* data, std::vector<std::int64_t> shape) {
     on_buffer("optimizer." + name, data, std::move(shape));
   });
 }
-}  // namespace detail
 
-/// Saves parameters, optimizer state and the epoch just finished, e.g.
-/// train::save_checkpoint("run.safetensors", model, params, adam, 3).
-template <class Model, class Params, class Optimizer>
+/// Saves parameters, the model's state, optimizer state and the epoch just finished.
+template <class Model, class Params, class State, class Optimizer>
 void save_checkpoint(std::filesystem::path const& path, Model const&, Params const& params,
-                     Optimizer& optimizer, int epoch, io::metadata meta = {}) {
+                     State const* state, Optimizer& optimizer, int epoch, io::metadata meta) {
   std::vector<io::entry> entries;
-  detail::for_each_checkpoint_tensor<Model>(
-      params, optimizer,
+  for_each_checkpoint_tensor<Model>(
+      params, state, optimizer,
       [&](std::string name, auto const& t) { entries.push_back(io::named(std::move(name), t)); },
       [&](std::string name, auto* data, std::vector<std::int64_t> shape) {
         using T = std::remove_cv_t<std::remove_pointer_t<decltype(data)>>;
@@ -60,10 +60,8 @@ void save_checkpoint(std::filesystem::path const& path, Model const&, Params con
   io::save_safetensors(path, entries, meta);
 }
 
-/// Loads what save_checkpoint wrote into params and optimizer (all or nothing: io::load_error
-/// lists every name, dtype and shape that did not match) and returns the epoch it was saved at.
-template <class Model, class Params, class Optimizer>
-int load_checkpoint(std::filesystem::path const& path, Model const&, Params& params,
+template <class Model, class Params, class State, class Optimizer>
+int load_checkpoint(std::filesystem::path const& path, Model const&, Params& params, State* state,
                     Optimizer& optimizer) {
   auto file = io::safetensors_file::open(path);
   auto const& meta = file.metadata();
@@ -72,14 +70,45 @@ int load_checkpoint(std::filesystem::path const& path, Model const&, Params& par
     throw io::format_error("load_checkpoint '" + path.string() +
                            "': expected an \"epoch\" entry in the metadata, found none");
   std::vector<io::tensor_ref> refs;
-  detail::for_each_checkpoint_tensor<Model>(
-      params, optimizer,
+  for_each_checkpoint_tensor<Model>(
+      params, state, optimizer,
       [&](std::string name, auto& t) { refs.push_back(io::named(std::move(name), t)); },
       [&](std::string name, auto* data, std::vector<std::int64_t> shape) {
-        refs.push_back(detail::buffer_ref(std::move(name), data, std::move(shape)));
+        refs.push_back(buffer_ref(std::move(name), data, std::move(shape)));
       });
   io::load(file, refs, {}, path.string());
   return std::stoi(it->second);
+}
+}  // namespace detail
+
+/// Saves parameters, optimizer state and the epoch just finished, e.g.
+/// train::save_checkpoint("run.safetensors", model, params, adam, 3).
+template <class Model, class Params, class Optimizer>
+void save_checkpoint(std::filesystem::path const& path, Model const& model, Params const& params,
+                     Optimizer& optimizer, int epoch, io::metadata meta = {}) {
+  detail::save_checkpoint(path, model, params, static_cast<std::tuple<> const*>(nullptr), optimizer,
+                          epoch, std::move(meta));
+}
+/// The same with the model's state (batch norm's running statistics, under their names).
+template <class Model, class Params, class State, class Optimizer>
+void save_checkpoint(std::filesystem::path const& path, Model const& model, Params const& params,
+                     State const& state, Optimizer& optimizer, int epoch, io::metadata meta = {}) {
+  detail::save_checkpoint(path, model, params, &state, optimizer, epoch, std::move(meta));
+}
+
+/// Loads what save_checkpoint wrote into params and optimizer (all or nothing: io::load_error
+/// lists every name, dtype and shape that did not match) and returns the epoch it was saved at.
+template <class Model, class Params, class Optimizer>
+int load_checkpoint(std::filesystem::path const& path, Model const& model, Params& params,
+                    Optimizer& optimizer) {
+  return detail::load_checkpoint(path, model, params, static_cast<std::tuple<>*>(nullptr),
+                                 optimizer);
+}
+/// The same with the model's state.
+template <class Model, class Params, class State, class Optimizer>
+int load_checkpoint(std::filesystem::path const& path, Model const& model, Params& params,
+                    State& state, Optimizer& optimizer) {
+  return detail::load_checkpoint(path, model, params, &state, optimizer);
 }
 
 }  // namespace metagrad::train

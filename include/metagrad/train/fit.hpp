@@ -3,6 +3,11 @@
 // every epoch's order), takes value_and_grad of the loss for each batch, steps the optimizer, then
 // evaluates on the validation set; it shows a progress bar on a terminal (plain lines otherwise)
 // and hands every epoch's figures to the callbacks, any of which can stop the run.
+// The model runs in training mode (nn::training: dropout active, batch norm on batch statistics)
+// with a key per step drawn from the seed, epoch and batch, so a run is reproducible and a resumed
+// one draws the same masks; evaluation runs in eval mode. A model with state (batch norm's running
+// statistics) is fitted with fit(model, params, state, optimizer, ...), which updates the state
+// every step (model.update_state) and evaluates with it.
 //   e.g. auto history = train::fit(model, params, adam, train, &test, {.epochs = 5, .batch_size =
 //        64}, train::early_stopping{.patience = 2});
 #pragma once
@@ -17,6 +22,7 @@
 #include "../autodiff/transforms.hpp"
 #include "../data/loader.hpp"
 #include "../nn/losses.hpp"
+#include "../nn/mode.hpp"
 #include "../ops/argmax.hpp"
 
 namespace metagrad::train {
@@ -76,35 +82,67 @@ inline void draw_bar(std::FILE* out, int epoch, index_t done, index_t total, dou
 }
 }  // namespace detail
 
-/// The model's mean loss and accuracy on ds, e.g. auto [loss, acc] = train::evaluate(m, p, test).
-template <class Model, class Params, class T, class Sample, class Loss = softmax_cross_entropy>
-eval_stats evaluate(Model const& model, Params const& params, data::dataset<T, Sample> const& ds,
-                    index_t batch_size = 1000, Loss const& loss = {}) {
+namespace detail {
+/// The model's forward pass in eval mode, with its state when it has one.
+template <class Model, class Params, class State, class X>
+auto eval_forward(Model const& model, Params const& params, State const* state, X const& x) {
+  if constexpr (std::is_same_v<State, std::tuple<>>)
+    return model(params, x);
+  else
+    return model(params, x, nn::inference(*state));
+}
+/// The model's forward pass in training mode (plain, for models that know no modes).
+template <class Model, class Params, class X>
+auto train_forward(Model const& model, Params const& params, X const& x, rng key) {
+  if constexpr (requires { model(params, x, nn::training(key)); })
+    return model(params, x, nn::training(key));
+  else
+    return model(params, x);
+}
+
+template <class Model, class Params, class State, class T, class Sample, class Loss>
+eval_stats evaluate(Model const& model, Params const& params, State const* state,
+                    data::dataset<T, Sample> const& ds, index_t batch_size, Loss const& loss) {
   double loss_sum = 0;
   index_t correct = 0;
   for (auto [x, y] : data::batch_loader(ds, {.batch_size = batch_size})) {
-    auto logits = eval(model(params, x));
-    auto [l, c] = detail::batch_figures(loss, logits, y);
+    auto logits = eval(eval_forward(model, params, state, x));
+    auto [l, c] = batch_figures(loss, logits, y);
     loss_sum += l, correct += c;
   }
   auto const n = static_cast<double>(ds.size());
   return {loss_sum / n, static_cast<double>(correct) / n};
 }
+}  // namespace detail
 
-/// Trains params in place for o.epochs epochs (fewer if a callback stops it) and returns each
-/// epoch's figures. A callback is called as cb(stats, params) after each epoch and returns true
-/// to go on, false to stop. `validation` may be nullptr.
-template <class Model, class Params, class Optimizer, class T, class Sample,
-          class Loss = softmax_cross_entropy, class... Callbacks>
-std::vector<epoch_stats> fit(Model const& model, Params& params, Optimizer& optimizer,
+/// The model's mean loss and accuracy on ds, e.g. auto [loss, acc] = train::evaluate(m, p, test).
+template <class Model, class Params, class T, class Sample, class Loss = softmax_cross_entropy>
+eval_stats evaluate(Model const& model, Params const& params, data::dataset<T, Sample> const& ds,
+                    index_t batch_size = 1000, Loss const& loss = {}) {
+  return detail::evaluate(model, params, static_cast<std::tuple<> const*>(nullptr), ds, batch_size,
+                          loss);
+}
+/// The same for a model with state (batch norm): evaluated with its running statistics.
+template <class Model, class Params, class State, class T, class Sample,
+          class Loss = softmax_cross_entropy>
+eval_stats evaluate(Model const& model, Params const& params, State const& state,
+                    data::dataset<T, Sample> const& ds, index_t batch_size = 1000,
+                    Loss const& loss = {}) {
+  return detail::evaluate(model, params, &state, ds, batch_size, loss);
+}
+
+namespace detail {
+template <class Model, class Params, class State, class Optimizer, class T, class Sample,
+          class Loss, class... Callbacks>
+std::vector<epoch_stats> fit(Model const& model, Params& params, State* state, Optimizer& optimizer,
                              data::dataset<T, Sample> const& train,
-                             std::type_identity_t<data::dataset<T, Sample>> const* validation,
-                             fit_options const& o, Callbacks&&... callbacks) {
-  Loss const loss{};
+                             data::dataset<T, Sample> const* validation, fit_options const& o,
+                             Loss const& loss, Callbacks&&... callbacks) {
   bool const bar =
       o.show == progress::bar || (o.show == progress::automatic && isatty(fileno(o.out)) != 0);
   data::batch_loader loader(train, {.batch_size = o.batch_size, .shuffle = o.shuffle}, o.seed);
   loader.set_epoch(o.first_epoch - 1);
+  rng const keys = o.seed.fold_in(0x6d61736b);  // the masks' stream, apart from the orders'
   std::vector<epoch_stats> history;
   index_t const batches = loader.size(), every = std::max<index_t>(1, batches / 50);
   for (int epoch = o.first_epoch; epoch < o.first_epoch + o.epochs; ++epoch) {
@@ -112,27 +150,32 @@ std::vector<epoch_stats> fit(Model const& model, Params& params, Optimizer& opti
     epoch_stats s{.epoch = epoch};
     double loss_sum = 0;
     index_t seen = 0, b = 0;
+    rng const epoch_keys = keys.fold_in(static_cast<std::uint64_t>(epoch));
     for (auto const batch : loader) {  // not a binding: clang 14 cannot capture one
       auto const& x = batch.x;
       auto const& y = batch.y;
-      auto objective = [&](auto const& p) { return loss(model(p, x), y); };
+      rng const key = epoch_keys.fold_in(static_cast<std::uint64_t>(b));
+      auto objective = [&](auto const& p) { return loss(train_forward(model, p, x, key), y); };
       auto [value, grads] = value_and_grad(objective)(params);
+      if constexpr (!std::is_same_v<State, std::tuple<>>)
+        model.update_state(params, x, *state, key);
       optimizer.step(params, grads);
       auto const rows = y.shape()[0];
       loss_sum += static_cast<double>(value.item()) * static_cast<double>(rows);
       seen += rows;
-      if (bar && (++b % every == 0 || b == batches))
-        detail::draw_bar(o.out, epoch, seen, train.size(), loss_sum / static_cast<double>(seen));
+      ++b;
+      if (bar && (b % every == 0 || b == batches))
+        draw_bar(o.out, epoch, seen, train.size(), loss_sum / static_cast<double>(seen));
     }
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     s.train_loss = loss_sum / static_cast<double>(seen);
     // Accuracy over the epoch's batches would mix the parameters of different steps: it is
     // measured at the epoch's end, on the training set only when there is no validation set.
     if (validation) {
-      auto v = evaluate(model, params, *validation, 1000, loss);
+      auto v = detail::evaluate(model, params, state, *validation, 1000, loss);
       s.val_loss = v.loss, s.val_accuracy = v.accuracy, s.has_validation = true;
     } else {
-      s.train_accuracy = evaluate(model, params, train, 1000, loss).accuracy;
+      s.train_accuracy = detail::evaluate(model, params, state, train, 1000, loss).accuracy;
     }
     if (bar) std::fprintf(o.out, "\r\033[K");
     if (o.show != progress::none) {
@@ -151,6 +194,32 @@ std::vector<epoch_stats> fit(Model const& model, Params& params, Optimizer& opti
     if (!go_on) break;
   }
   return history;
+}
+}  // namespace detail
+
+/// Trains params in place for o.epochs epochs (fewer if a callback stops it) and returns each
+/// epoch's figures. A callback is called as cb(stats, params) after each epoch and returns true
+/// to go on, false to stop. `validation` may be nullptr.
+template <class Model, class Params, class Optimizer, class T, class Sample,
+          class Loss = softmax_cross_entropy, class... Callbacks>
+std::vector<epoch_stats> fit(Model const& model, Params& params, Optimizer& optimizer,
+                             data::dataset<T, Sample> const& train,
+                             std::type_identity_t<data::dataset<T, Sample>> const* validation,
+                             fit_options const& o, Callbacks&&... callbacks) {
+  return detail::fit(model, params, static_cast<std::tuple<>*>(nullptr), optimizer, train,
+                     validation, o, Loss{}, std::forward<Callbacks>(callbacks)...);
+}
+
+/// The same for a model with state (batch norm): state is updated every step and used to
+/// evaluate, e.g. auto state = model.init_state<In>(); fit(model, params, state, adam, ...).
+template <class Model, class Params, class State, class Optimizer, class T, class Sample,
+          class Loss = softmax_cross_entropy, class... Callbacks>
+std::vector<epoch_stats> fit(Model const& model, Params& params, State& state, Optimizer& optimizer,
+                             data::dataset<T, Sample> const& train,
+                             std::type_identity_t<data::dataset<T, Sample>> const* validation,
+                             fit_options const& o, Callbacks&&... callbacks) {
+  return detail::fit(model, params, &state, optimizer, train, validation, o, Loss{},
+                     std::forward<Callbacks>(callbacks)...);
 }
 
 }  // namespace metagrad::train
