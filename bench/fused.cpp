@@ -4,7 +4,11 @@
 //           ((a*X + b).logistic() * X.tanh());
 //   - grad: the value sum(y) and dy/dx = a*s*(1-s)*t + s*(1-t²)  (s = sigmoid(a*x+b), t = tanh(x));
 //           metagrad value_and_grad (the cost of grad: the forward value is computed either way)
-//           vs the best hand-written Eigen version (one pass in L1-sized blocks).
+//           vs the best hand-written Eigen version (one pass in L1-sized blocks);
+//   - libtorch (when CMake finds Torch): the same expression in torch ops on a 1M-float tensor,
+//     forward into a preallocated tensor (torch::sigmoid_out, torch::tanh_out, torch::mul_out),
+//     and forward + gradient with autograd (requires_grad x, sum, backward). One thread
+//     (torch::set_num_threads(1)), as the other contenders.
 // Setup checks that the results agree (max abs diff).
 
 #include <benchmark/benchmark.h>
@@ -16,6 +20,10 @@
 #include <cstdlib>
 #include <metagrad/metagrad.hpp>
 #include <random>
+
+#if METAGRAD_BENCH_WITH_TORCH
+#include <torch/torch.h>
+#endif
 
 namespace mg = metagrad;
 
@@ -82,6 +90,28 @@ float grad_eigen_two_pass(array& dx, Eigen::Map<array const> const& x) {
   return total;
 }
 
+#if METAGRAD_BENCH_WITH_TORCH
+torch::Tensor input_torch() {
+  return torch::from_blob(const_cast<float*>(input().data()), {n}).clone();
+}
+// out = sigmoid(a*x + b) * tanh(x) with out and two temporaries preallocated.
+void fwd_torch(torch::Tensor& out, torch::Tensor& s, torch::Tensor& t, torch::Tensor const& x) {
+  torch::NoGradGuard no_grad;
+  torch::mul_out(s, x, a);
+  s.add_(b);
+  torch::sigmoid_out(s, s);
+  torch::tanh_out(t, x);
+  torch::mul_out(out, s, t);
+}
+// The value and dx by autograd; x requires grad.
+float grad_torch(torch::Tensor& x) {
+  x.mutable_grad() = torch::Tensor();
+  auto y = (torch::sigmoid(a * x + b) * torch::tanh(x)).sum();
+  y.backward();
+  return y.item<float>();
+}
+#endif
+
 // ---------------------------------------------------------------------------------------------
 // agreement
 // ---------------------------------------------------------------------------------------------
@@ -113,8 +143,26 @@ void check_agreement() {
         "fused: max|fwd diff| %.2e, max|grad diff| %.2e (eigen two-pass vs one-pass %.2e); "
         "sum %.8g (double), rel. error: metagrad %.2e, eigen %.2e, eigen two-pass %.2e\n",
         double(fwd_diff), double(grad_diff), double(grad_diff2), exact, rel_mg, rel_eg, rel_eg2);
-    if (!(fwd_diff <= 1e-5f && grad_diff <= 1e-5f && grad_diff2 <= 1e-5f && rel_mg <= 1e-3 &&
-          rel_eg <= 1e-3 && rel_eg2 <= 1e-3)) {
+    bool torch_ok = true;
+#if METAGRAD_BENCH_WITH_TORCH
+    torch::set_num_threads(1);
+    auto xt = input_torch();
+    auto out_t = torch::empty({n}), s_t = torch::empty({n}), t_t = torch::empty({n});
+    fwd_torch(out_t, s_t, t_t, xt);
+    float fwd_diff_t =
+        (Eigen::Map<array const>(out_t.data_ptr<float>(), n) - out_eg).abs().maxCoeff();
+    xt.requires_grad_(true);
+    float v_t = grad_torch(xt);
+    float grad_diff_t =
+        (Eigen::Map<array const>(xt.grad().data_ptr<float>(), n) - dx_eg).abs().maxCoeff();
+    double rel_t = std::abs(double(v_t) - exact) / exact;
+    std::fprintf(stderr,
+                 "fused: libtorch max|fwd diff| %.2e, max|grad diff| %.2e, sum rel. error %.2e\n",
+                 double(fwd_diff_t), double(grad_diff_t), rel_t);
+    torch_ok = fwd_diff_t <= 1e-5f && grad_diff_t <= 1e-5f && rel_t <= 1e-3;
+#endif
+    if (!(torch_ok && fwd_diff <= 1e-5f && grad_diff <= 1e-5f && grad_diff2 <= 1e-5f &&
+          rel_mg <= 1e-3 && rel_eg <= 1e-3 && rel_eg2 <= 1e-3)) {
       std::fprintf(stderr, "fused: results disagree; aborting\n");
       std::abort();
     }
@@ -195,5 +243,35 @@ void BM_fused_grad_eigen_two_pass(benchmark::State& state) {
   set_counters(state);
 }
 BENCHMARK(BM_fused_grad_eigen_two_pass)->Unit(benchmark::kMicrosecond);
+
+#if METAGRAD_BENCH_WITH_TORCH
+void BM_fused_fwd_libtorch(benchmark::State& state) {
+  check_agreement();
+  torch::set_num_threads(1);
+  auto x = input_torch();
+  auto out = torch::empty({n}), s = torch::empty({n}), t = torch::empty({n});
+  for (auto _ : state) {
+    fwd_torch(out, s, t, x);
+    benchmark::DoNotOptimize(out.data_ptr<float>());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state);
+}
+BENCHMARK(BM_fused_fwd_libtorch)->Unit(benchmark::kMicrosecond);
+
+void BM_fused_grad_libtorch(benchmark::State& state) {
+  check_agreement();
+  torch::set_num_threads(1);
+  auto x = input_torch().requires_grad_(true);
+  for (auto _ : state) {
+    float v = grad_torch(x);
+    benchmark::DoNotOptimize(v);
+    benchmark::DoNotOptimize(x.grad().data_ptr<float>());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state);
+}
+BENCHMARK(BM_fused_grad_libtorch)->Unit(benchmark::kMicrosecond);
+#endif
 
 }  // namespace

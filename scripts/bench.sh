@@ -28,6 +28,14 @@ targets=()
 for src in bench/*.cpp; do targets+=("bench_$(basename "$src" .cpp)"); done
 cmake --build "$build" -j "$jobs" --target "${targets[@]}"
 
+# Debian's OpenBLAS 0.3.21 does not know AMD Zen 4/5 and runs its Haswell (AVX2) kernels there,
+# which cap it at half the AVX-512 FMA peak; on an AVX-512 CPU use its SkylakeX kernels (for the
+# direct cblas_sgemm contender and for LibTorch, which calls OpenBLAS through libblas.so.3).
+# Set OPENBLAS_CORETYPE yourself to override.
+if [[ -z ${OPENBLAS_CORETYPE:-} ]] && grep -qw avx512f /proc/cpuinfo; then
+  export OPENBLAS_CORETYPE=SKYLAKEX
+fi
+
 banner "run"
 mkdir -p "$results"
 for t in "${targets[@]}"; do
@@ -76,6 +84,50 @@ for task in sorted(rows):
               f"{b['cpu_time'] / ref['cpu_time']:>6.2f}x")
     print()
 print("ratio = contender / metagrad: above 1 means metagrad is faster")
+
+# gemm: every contender's GFLOP/s (median) and its fraction of the FMA peak measured in the same
+# run (BM_fma_peak_avx512, else _avx2). Two figures each: by wall time (the GFLOPS counter; on a
+# busy machine it counts the time other jobs hold the core), and by CPU time (flops / CPU time of
+# the timing thread: the undisturbed figure, exact for one thread; at 2 threads the worker
+# thread's CPU time is not counted, so only the wall-time figure is meaningful there). The peak
+# of t threads is t times one core's (the FMA loop runs on t threads at once).
+def cpu_seconds(b):
+    return b["cpu_time"] * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
+peak = {}
+for isa in ("avx2", "avx512"):  # the widest one measured wins
+    for name, b in medians.items():
+        m = re.match(rf"BM_fma_peak_{isa}/.*threads:(\d+)", name)
+        if m:
+            t = int(m.group(1))
+            # by CPU time for one thread only (how a busy machine splits CPU time among the
+            # benchmark's threads is not reliable)
+            peak[t] = (isa, t * b["GFLOPS"],
+                       b["flop_per_iter"] * 1e-9 / cpu_seconds(b) if t == 1 else float("nan"))
+gemm = {}
+for name, b in medians.items():
+    m = re.match(r"BM_gemm_(\w+)/n:(\d+)/threads:(\d+)", name)
+    if m:
+        gemm.setdefault((int(m.group(3)), int(m.group(2))), {})[m.group(1)] = (
+            b["GFLOPS"], b["flop_per_iter"] * 1e-9 / cpu_seconds(b))
+if gemm:
+    print()
+    for t, (isa, wall, cpu) in sorted(peak.items()):
+        print(f"FMA peak, {t} thread(s), {isa}: {wall:.1f} GFLOP/s by wall time"
+              + (f", {cpu:.1f} by CPU time" if t == 1 else ""))
+    who = sorted({w for g in gemm.values() for w in g}, key=lambda w: (w != "metagrad", w))
+    print(f"{'gemm, GFLOP/s (% of peak)':<26}" + "".join(f"{w + ' wall':>18}{w + ' cpu':>18}" for w in who))
+    for (t, n), g in sorted(gemm.items()):
+        _, pw, pc = peak.get(t, (None, float("nan"), float("nan")))
+        cells = ""
+        for w in who:
+            if w not in g:
+                cells += f"{'-':>18}{'-':>18}"
+                continue
+            gw, gc = g[w]
+            cells += f"{gw:>9.1f} ({100 * gw / pw:>4.0f}%)"
+            cells += f"{gc:>9.1f} ({100 * gc / pc:>4.0f}%)" if t == 1 else f"{'-':>18}"
+        print(f"n={n:<5} threads={t:<12}" + cells)
+    print("% = GFLOP/s / FMA peak of the same thread count, wall with wall, cpu with cpu")
 EOF
 
 if [[ $run_compile == 1 ]]; then
