@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+// transformer_encoder_layer<E, Heads, FF, Options>: (B,T,E) => (B,T,E), as
+// torch.nn.TransformerEncoderLayer(E, Heads, FF, dropout=0.0, activation='relu',
+// batch_first=True, norm_first=False) in eval mode. There is no dropout: this is the block
+// PyTorch computes in eval mode (or with dropout=0.0); training-mode dropout is not implemented.
+//   post-norm (default):  h = norm1(x + self_attn(x));   y = norm2(h + ff(h))
+//   norm_first:           h = x + self_attn(norm1(x));   y = h + ff(norm2(h))
+//   ff(z) = linear2(activation(linear1(z))), linear1 (FF,E), linear2 (E,FF)
+// Options.causal masks attention to later positions (PyTorch: src_mask = triu(ones, 1), or
+// is_causal=True with that mask). Parameters are named and initialised as PyTorch's state_dict:
+// self_attn.{in_proj_weight, in_proj_bias, out_proj.weight, out_proj.bias}, linear1.*, linear2.*,
+// norm1.*, norm2.* (LayerNorm eps 1e-5).
+#pragma once
+#include "../config.hpp"  // the ops below use its macros
+#include "../ops/gelu.hpp"
+#include "../ops/relu.hpp"
+#include "attention.hpp"
+#include "dense.hpp"
+#include "normalization.hpp"
+
+namespace metagrad::nn {
+
+/// The feed-forward activation of a transformer block (PyTorch's activation="relu" | "gelu").
+enum class transformer_activation { relu, gelu };
+
+/// How a transformer_encoder_layer is wired, e.g. transformer_options{.norm_first = true}.
+struct transformer_options {
+  bool norm_first = false;
+  bool causal = false;
+  transformer_activation activation = transformer_activation::relu;
+};
+
+/// One encoder block, e.g. transformer_encoder_layer<64, 4, 256>{} on (B,T,64), or
+/// transformer_encoder_layer<64, 4, 256, transformer_options{.norm_first = true}>{}.
+template <index_t EmbedDim, index_t Heads, index_t FF,
+          transformer_options Options = transformer_options{}>
+struct transformer_encoder_layer {
+  static_assert(FF >= 1, "transformer_encoder_layer: the feed-forward width must be >= 1");
+  using attention_type = multi_head_attention<EmbedDim, Heads, Options.causal>;
+  using linear1_type = dense<FF, EmbedDim>;
+  using linear2_type = dense<EmbedDim, FF>;
+  static constexpr std::string_view name = "transformer_encoder_layer";
+  static constexpr std::array<std::string_view, 12> param_names{"self_attn.in_proj_weight",
+                                                                "self_attn.in_proj_bias",
+                                                                "self_attn.out_proj.weight",
+                                                                "self_attn.out_proj.bias",
+                                                                "linear1.weight",
+                                                                "linear1.bias",
+                                                                "linear2.weight",
+                                                                "linear2.bias",
+                                                                "norm1.weight",
+                                                                "norm1.bias",
+                                                                "norm2.weight",
+                                                                "norm2.bias"};
+  double eps = 1e-5;  // both layer norms' (PyTorch's layer_norm_eps)
+
+  template <class S>
+  static constexpr bool accepts = attention_type::template accepts<S>;
+  template <class S>
+  using output = S;
+  template <class S>
+  using ff_shape = typename linear1_type::template output<S>;
+  /// The parameters in state_dict order: self_attn (4), linear1 (2), linear2 (2), norm1, norm2.
+  template <class T, class S>
+  using params = decltype(std::tuple_cat(
+      std::declval<typename attention_type::template params<T, S>>(),
+      std::declval<typename linear1_type::template params<T, S>>(),
+      std::declval<typename linear2_type::template params<T, ff_shape<S>>>(),
+      std::declval<layer_norm::params<T, S>>(), std::declval<layer_norm::params<T, S>>()));
+  template <class S>
+  static constexpr index_t param_count =
+      attention_type::template param_count<S> + 2 * EmbedDim* FF + FF + EmbedDim + 4 * EmbedDim;
+  template <class S>
+  static constexpr index_t flops =
+      attention_type::template flops<S> == dyn
+          ? dyn
+          : attention_type::template flops<S> + 4 * S::dims[1] * EmbedDim* FF +
+                2 * layer_norm::flops<S>;
+
+  template <class T, class S>
+  params<T, S> init(rng r) const {
+    return std::tuple_cat(attention_type{}.template init<T, S>(r.fold_in(0)),
+                          linear1_type{}.template init<T, S>(r.fold_in(1)),
+                          linear2_type{}.template init<T, ff_shape<S>>(r.fold_in(2)),
+                          layer_norm{}.template init<T, S>(r), layer_norm{}.template init<T, S>(r));
+  }
+
+  template <class P, class X>
+  auto operator()(P const& p, X const& x) const {
+    using std::get;
+    auto e = as_expr(x);
+    auto self_attn = [&](auto const& z) {
+      return attention_type{}(std::tie(get<0>(p), get<1>(p), get<2>(p), get<3>(p)), z);
+    };
+    auto ff = [&](auto const& z) {
+      auto h = linear1_type{}(std::tie(get<4>(p), get<5>(p)), z);
+      if constexpr (Options.activation == transformer_activation::gelu)
+        return linear2_type{}(std::tie(get<6>(p), get<7>(p)), metagrad::gelu(h));
+      else
+        return linear2_type{}(std::tie(get<6>(p), get<7>(p)), metagrad::relu(h));
+    };
+    layer_norm norm{.eps = eps};
+    auto norm1 = [&](auto const& z) { return norm(std::tie(get<8>(p), get<9>(p)), z); };
+    auto norm2 = [&](auto const& z) { return norm(std::tie(get<10>(p), get<11>(p)), z); };
+    if constexpr (Options.norm_first) {
+      auto h = e + self_attn(norm1(e));
+      return h + ff(norm2(h));
+    } else {
+      auto h = norm1(e + self_attn(e));
+      return norm2(h + ff(h));
+    }
+  }
+};
+
+}  // namespace metagrad::nn
