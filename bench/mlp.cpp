@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // One SGD step (forward, backward, update; softmax cross-entropy with integer labels, mean over
 // the batch, lr 0.05) of a ReLU MLP on a float32 batch, as issue 4 sets it:
-//   mlp_small: 784-128-10, batch 32 and 256;   mlp_wide: 784-512-512-10, batch 256;
+//   mlp_small: 784-128-10, batch 32 and 256 (and 16, 64, 128 for the plot of step time against
+//   batch size);   mlp_wide: 784-512-512-10, batch 256;
 // each at 1 and 2 threads (the benchmark's argument), set through each library's API:
 //   - metagrad: the way a user writes it: nn::sequential(dense, relu, dense, ...), a dyn batch,
 //     value_and_grad of nn::cross_entropy, optim::sgd; mg::set_num_threads;
@@ -254,8 +255,13 @@ struct task {
   mg::index_t batch;
   bool wide;
 };
-constexpr std::array<task, 3> tasks{
-    {{"mlp_small_b32", 32, false}, {"mlp_small_b256", 256, false}, {"mlp_wide_b256", 256, true}}};
+// mlp_small at batches 16, 64 and 128 too: docs/performance.md plots step time against batch.
+constexpr std::array<task, 6> tasks{{{"mlp_small_b16", 16, false},
+                                     {"mlp_small_b32", 32, false},
+                                     {"mlp_small_b64", 64, false},
+                                     {"mlp_small_b128", 128, false},
+                                     {"mlp_small_b256", 256, false},
+                                     {"mlp_wide_b256", 256, true}}};
 
 void check_all() {
   static bool const checked = [] {

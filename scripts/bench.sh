@@ -3,7 +3,9 @@
 #   1. the Google Benchmark programs bench/*.cpp (Release, -DMETAGRAD_BUILD_BENCH=ON), each with
 #      5 repetitions, then a table per task of every contender's median time (eigen, libtorch,
 #      ...) and its ratio to metagrad's;
-#   2. the compile-time benchmark bench/compile/run.sh.
+#   2. when python3 can import torch (or jax): the Python peers of bench/peers/ (PyTorch eager,
+#      torch.compile, JAX jit), whose JSON joins the same table, and a PyTorch epoch;
+#   3. the compile-time benchmark bench/compile/run.sh.
 #
 #   usage: scripts/bench.sh [--no-compile]
 #   env:   BUILD (build dir, default build-bench), JOBS (2), RESULTS (json output dir, default
@@ -42,6 +44,30 @@ for t in "${targets[@]}"; do
   "$build/bench/$t" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
     --benchmark_out="$results/$t.json" --benchmark_out_format=json
 done
+
+# The Python peers (bench/peers/, PyTorch eager and torch.compile, JAX jit) when installed:
+# their JSON lands next to the C++ results and joins the same table.
+if python3 -c 'import torch' 2>/dev/null; then
+  banner "peers: PyTorch"
+  for fw in torch torch_compile; do
+    for t in 1 2; do
+      python3 bench/peers/peers.py --framework "$fw" --threads "$t" --out "$results/peer_${fw}_$t.json" ||
+        echo "bench: peers.py --framework $fw --threads $t failed" >&2
+    done
+  done
+  banner "epoch: PyTorch eager (bench/peers/fashion_mnist_mlp.py), seconds per epoch"
+  for t in 1 2; do
+    echo "threads $t:"
+    python3 bench/peers/fashion_mnist_mlp.py --epochs 3 --threads "$t" || true
+  done
+fi
+if python3 -c 'import jax' 2>/dev/null; then
+  banner "peers: JAX"
+  for t in 1 2; do
+    python3 bench/peers/peers.py --framework jax --threads "$t" --out "$results/peer_jax_$t.json" ||
+      echo "bench: peers.py --framework jax --threads $t failed" >&2
+  done
+fi
 
 banner "every contender against metagrad (medians of 5)"
 python3 - "$results"/*.json <<'EOF'
