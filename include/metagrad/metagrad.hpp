@@ -73,6 +73,7 @@
 
 #include "nn/layers.hpp"
 #include "nn/losses.hpp"
+#include "nn/module.hpp"
 #include "nn/residual.hpp"
 #include "nn/sequential.hpp"
 

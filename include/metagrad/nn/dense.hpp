@@ -2,6 +2,7 @@
 // dense<Out>: y = x Wᵀ + b, (..,In) => (..,Out), as torch.nn.Linear (weight (Out,In), bias (Out)).
 // In is inferred from the input unless declared: dense<10, 128> insists on 128.
 #pragma once
+#include "../expr/tree.hpp"
 #include "../ops/add.hpp"
 #include "../ops/matmul.hpp"
 #include "layer.hpp"
@@ -66,6 +67,24 @@ struct dense {
   template <class P, class X>
   auto operator()(P const& p, X const& x) const {
     return matmul(x, transpose(std::get<0>(p))) + std::get<1>(p);  // (B,In) x (In,Out) => (B,Out)
+  }
+};
+
+/// A dense layer's parameters as a struct with PyTorch's names, for a user's own struct model
+/// (module.hpp), e.g. nn::dense_params<float, 128, 784> fc1 = decltype(fc1)::init(rng{0}); then
+/// nn::dense<128>{}(fc1, x) in its forward.
+template <class T, index_t Out, index_t In>
+struct dense_params {
+  tensor<T, shape<Out, In>> weight;
+  tensor<T, shape<Out>> bias;
+  static constexpr auto parameters =
+      fields(&dense_params::weight, "weight", &dense_params::bias, "bias");
+
+  /// Initialised as torch.nn.Linear(In, Out) (or as kind says).
+  static dense_params init(rng r, initializer kind = initializer::pytorch) {
+    dense_params p;
+    detail::init_weight_and_bias(p.weight, p.bias, In, Out, kind, r);
+    return p;
   }
 };
 
