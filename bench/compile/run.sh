@@ -3,14 +3,15 @@
 #   - chain_<N>.cpp (generated): N dense+relu layers of width 32, h = relu(matmul(h, w_i) + b_i),
 #     and value_and_grad of a mean-square loss w.r.t. all 2N parameters, for N = 4, 16, 64.
 #     The layers are written as explicit lines, the way a user writes a fixed network;
-#   - examples/or_gate.cpp, and or_gate_eigen.cpp (the same program by hand with fixed-size Eigen
+#   - every example (examples/or_gate.cpp, examples/fashion_mnist/main.cpp: the MLP and LeNet
+#     in one TU), and or_gate_eigen.cpp (the OR-gate program by hand with fixed-size Eigen
 #     matrices) for the zero-abstraction line.
 # Each TU is compiled alone (g++ -O2 -c, one job on one core; PIN=1 pins it with taskset) under
 # /usr/bin/time -v; the table gives wall seconds, user+sys CPU seconds and peak RSS.
 #
-#   usage: bash bench/compile/run.sh [N...]      (default: 4 16 64)
+#   usage: bash bench/compile/run.sh [N...]      (default: 4 16 64; 0: no chains, examples only)
 #   env:   CXX (g++), PIN (1: taskset -c 0), OUT (generated sources and objects; default /tmp/metagrad-compile-bench),
-#          TIMEOUT per compile in seconds (900)
+#          TIMEOUT per compile in seconds (900), INCLUDE (metagrad headers; default include/)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -32,7 +33,7 @@ pin=()
 if [[ ${PIN:-0} == 1 ]] && command -v taskset >/dev/null; then pin=(taskset -c 0); fi
 
 mkdir -p "$out"
-flags=(-std=c++20 -O2 -Wall -Wextra -Wpedantic -Werror -fopenmp -I"$root/include" -isystem /usr/include/eigen3)
+flags=(-std=c++20 -O2 -Wall -Wextra -Wpedantic -Werror -fopenmp -I"${INCLUDE:-$root/include}" -isystem /usr/include/eigen3)
 
 # chain_<N>.cpp: the network as explicit lines.
 generate() {
@@ -106,6 +107,7 @@ measure() {
 
 echo "bench/compile: $("$cxx" --version | head -n1), -O2, sources and logs in $out" >&2
 for n in "${depths[@]}"; do
+  [[ $n == 0 ]] && continue
   src=$(generate "$n")
   measure "chain_N=$n" "$src"
   # Deep chains can exceed g++'s default template depth (900); then time them with a larger one.
@@ -113,12 +115,18 @@ for n in "${depths[@]}"; do
     measure "chain_N=$n depth=4096" "$src" -ftemplate-depth=4096
   fi
 done
-measure "or_gate (metagrad)" "$root/examples/or_gate.cpp"
+# Every example: examples/<name>.cpp and examples/<name>/*.cpp (fashion_mnist/main.cpp holds both
+# of its models, the MLP and LeNet, chosen at run time, so it is one TU for both).
+for src in "$root"/examples/*.cpp "$root"/examples/*/*.cpp; do
+  [[ -f $src ]] || continue
+  rel=${src#"$root/examples/"}
+  measure "example ${rel%.cpp}" "$src"
+done
 measure "or_gate (eigen)" "$root/bench/compile/or_gate_eigen.cpp"
 
 # The smallest chain must also link and run (the generated code is real).
 n0=${depths[0]}
-if [[ -f "$out/chain_N_$n0.o" ]]; then
+if [[ $n0 != 0 && -f "$out/chain_N_$n0.o" ]]; then
   "$cxx" -fopenmp "$out/chain_N_$n0.o" -o "$out/chain_$n0" && "$out/chain_$n0" >&2
 fi
 
