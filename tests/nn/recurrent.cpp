@@ -2,11 +2,9 @@
 // torch.nn.RNN/LSTM/GRU (tests/reference/make_recurrent_reference.py), reverse and forward mode
 // against finite differences with T static and dyn, PyTorch's names, shapes and init, use in
 // sequential with last_step and a dense head, and an LSTM learning the sign of a sequence's sum.
-#include <metagrad/nn/last_step.hpp>
-#include <metagrad/nn/recurrent.hpp>
+#include "support/check.hpp"  // metagrad.hpp first: nn::sigmoid and nn::tanh (layers) are declared
 
 #include "reference/recurrent.hpp"
-#include "support/check.hpp"
 
 namespace mg = metagrad;
 namespace nn = metagrad::nn;

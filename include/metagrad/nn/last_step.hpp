@@ -34,7 +34,8 @@ struct last_step : stateless {
     if constexpr (S::rank == 3) {
       if (xe.ext[1] == 0)
         metagrad::detail::throw_shape_error("last_step: the sequence is empty", xe.ext);
-      return metagrad::reshape<output<S>>(slice<1, -1>(xe), extents<2>{{xe.ext[0], xe.ext[2]}});
+      return metagrad::reshape<output<S>>(metagrad::slice<1, -1>(xe),
+                                          extents<2>{{xe.ext[0], xe.ext[2]}});
     }
   }
 };

@@ -36,6 +36,8 @@ struct recurrent_input_not_batch_time_features {
   static constexpr bool value = false;
 };
 
+// The cells name ops metagrad::op: inside nn, sigmoid and tanh are the activation layers.
+
 /// One step of torch.nn.RNN (tanh): the carry is h (B, H).
 template <index_t H>
 struct rnn_cell {
@@ -44,7 +46,8 @@ struct rnn_cell {
   template <class Hc, class X, class Wi, class Wh, class Bi, class Bh>
   auto operator()(Hc const& h, X const& x, Wi const& wih, Wh const& whh, Bi const& bih,
                   Bh const& bhh) const {
-    return tanh(matmul(x, transpose(wih)) + bih + matmul(h, transpose(whh)) + bhh);
+    return metagrad::tanh(metagrad::matmul(x, metagrad::transpose(wih)) + bih +
+                          metagrad::matmul(h, metagrad::transpose(whh)) + bhh);
   }
 };
 
@@ -56,13 +59,14 @@ struct lstm_cell {
   template <class Hc, class X, class Wi, class Wh, class Bi, class Bh>
   auto operator()(Hc const& hc, X const& x, Wi const& wih, Wh const& whh, Bi const& bih,
                   Bh const& bhh) const {
-    auto z = matmul(x, transpose(wih)) + bih + matmul(slice<1, 0, H>(hc), transpose(whh)) + bhh;
-    auto i = sigmoid(slice<1, 0, H>(z));
-    auto f = sigmoid(slice<1, H, 2 * H>(z));
-    auto g = tanh(slice<1, 2 * H, 3 * H>(z));
-    auto o = sigmoid(slice<1, 3 * H, 4 * H>(z));
-    auto c = f * slice<1, H, 2 * H>(hc) + i * g;
-    return concat<1>(o * tanh(c), c);
+    auto z = metagrad::matmul(x, metagrad::transpose(wih)) + bih +
+             metagrad::matmul(metagrad::slice<1, 0, H>(hc), metagrad::transpose(whh)) + bhh;
+    auto i = metagrad::sigmoid(metagrad::slice<1, 0, H>(z));
+    auto f = metagrad::sigmoid(metagrad::slice<1, H, 2 * H>(z));
+    auto g = metagrad::tanh(metagrad::slice<1, 2 * H, 3 * H>(z));
+    auto o = metagrad::sigmoid(metagrad::slice<1, 3 * H, 4 * H>(z));
+    auto c = f * metagrad::slice<1, H, 2 * H>(hc) + i * g;
+    return metagrad::concat<1>(o * metagrad::tanh(c), c);
   }
 };
 
@@ -74,11 +78,12 @@ struct gru_cell {
   template <class Hc, class X, class Wi, class Wh, class Bi, class Bh>
   auto operator()(Hc const& h, X const& x, Wi const& wih, Wh const& whh, Bi const& bih,
                   Bh const& bhh) const {
-    auto gi = matmul(x, transpose(wih)) + bih;  // (B, 3H)
-    auto gh = matmul(h, transpose(whh)) + bhh;
-    auto r = sigmoid(slice<1, 0, H>(gi) + slice<1, 0, H>(gh));
-    auto z = sigmoid(slice<1, H, 2 * H>(gi) + slice<1, H, 2 * H>(gh));
-    auto n = tanh(slice<1, 2 * H, 3 * H>(gi) + r * slice<1, 2 * H, 3 * H>(gh));
+    auto gi = metagrad::matmul(x, metagrad::transpose(wih)) + bih;  // (B, 3H)
+    auto gh = metagrad::matmul(h, metagrad::transpose(whh)) + bhh;
+    auto r = metagrad::sigmoid(metagrad::slice<1, 0, H>(gi) + metagrad::slice<1, 0, H>(gh));
+    auto z = metagrad::sigmoid(metagrad::slice<1, H, 2 * H>(gi) + metagrad::slice<1, H, 2 * H>(gh));
+    auto n = metagrad::tanh(metagrad::slice<1, 2 * H, 3 * H>(gi) +
+                            r * metagrad::slice<1, 2 * H, 3 * H>(gh));
     return n + z * (h - n);  // (1 - z) n + z h
   }
 };
@@ -138,12 +143,13 @@ struct recurrent {
       using T = value_t<decltype(xe)>;
       auto h0 = constant<T, shape<S::dims[0], Cell::carry>, device_t<decltype(xe)>>(
           T(0), extents<2>{{xe.ext[0], Cell::carry}});
-      auto ys = scan<Cell>(h0, permute<1, 0, 2>(xe), std::get<0>(p), std::get<1>(p), std::get<2>(p),
-                           std::get<3>(p));  // (T, B, carry)
+      auto ys = metagrad::scan<Cell>(h0, metagrad::permute<1, 0, 2>(xe), std::get<0>(p),
+                                     std::get<1>(p), std::get<2>(p),
+                                     std::get<3>(p));  // (T, B, carry)
       if constexpr (Cell::carry == H)
-        return permute<1, 0, 2>(ys);
+        return metagrad::permute<1, 0, 2>(ys);
       else
-        return permute<1, 0, 2>(slice<2, 0, H>(ys));
+        return metagrad::permute<1, 0, 2>(metagrad::slice<2, 0, H>(ys));
     }
   }
 };
