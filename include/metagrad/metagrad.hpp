@@ -72,6 +72,7 @@
 #include "backend/cpu/cpu.hpp"
 
 #include "nn/layers.hpp"
+#include "nn/functional.hpp"
 #include "nn/losses.hpp"
 #include "nn/module.hpp"
 #include "nn/residual.hpp"

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: MIT
+// functional<In...>(nodes...).outputs(refs...): any graph of layers with several inputs and
+// outputs, as Keras's functional API. The graph is a flat list of nodes, each a layer and the
+// references it reads: nn::in<I> (model input I) or nn::at<K> (the output of node K < this one).
+// Shapes flow from the inputs at compile time, so parameters are inferred, and a layer that cannot
+// take what reaches it is one compile error naming its node and the shapes. Parameters and state
+// are tuples with one tree per node, named as "K.weight".
+//   auto model = nn::functional<In0, In1>(
+//                    nn::node(nn::dense<32>{}, nn::in<0>),              // node 0
+//                    nn::node(nn::dense<32>{}, nn::in<1>),              // node 1
+//                    nn::node(nn::merge_add{}, nn::at<0>, nn::at<1>),   // node 2
+//                    nn::node(nn::relu{}, nn::at<2>),                   // node 3
+//                    nn::node(nn::dense<10>{}, nn::at<3>),              // node 4
+//                    nn::node(nn::dense<1>{}, nn::at<3>))               // node 5
+//                    .outputs(nn::at<4>, nn::at<5>);
+//   auto [logits, score] = model(params, x0, x1);   // a tuple when there are several outputs
+#pragma once
+#include <string>
+
+#include "../ops/concat.hpp"
+#include "layer.hpp"
+#include "mode.hpp"
+
+namespace metagrad::nn {
+
+template <std::size_t I>
+struct input_ref {
+  static constexpr std::size_t index = I;
+};
+template <std::size_t K>
+struct node_ref {
+  static constexpr std::size_t index = K;
+};
+/// Model input I, and the output of node K, as a node's arguments.
+template <std::size_t I>
+inline constexpr input_ref<I> in{};
+template <std::size_t K>
+inline constexpr node_ref<K> at{};
+
+template <class Layer, class... Refs>
+struct graph_node {
+  Layer layer;
+};
+/// A node of a functional model: layer applied to the values refs name.
+template <class Layer, class... Refs>
+constexpr graph_node<Layer, Refs...> node(Layer layer, Refs...) {
+  static_assert(sizeof...(Refs) >= 1, "functional: a node reads at least one value");
+  return {layer};
+}
+
+/// Layers that merge several values of the same shape (Keras's Add, Multiply, Concatenate).
+struct merge_add : stateless {
+  static constexpr std::string_view name = "add";
+  template <class S, class... More>
+  using output = S;
+  template <class P, expression_like... X>
+  auto operator()(P const&, X const&... x) const {
+    return (as_expr(x) + ...);
+  }
+};
+struct merge_multiply : stateless {
+  static constexpr std::string_view name = "multiply";
+  template <class S, class... More>
+  using output = S;
+  template <class P, expression_like... X>
+  auto operator()(P const&, X const&... x) const {
+    return (as_expr(x) * ...);
+  }
+};
+/// Concatenation along Axis (the last by default), e.g. merge_concat<>{} of (B,32) and (B,16).
+template <int Axis = -1>
+struct merge_concat : stateless {
+  static constexpr std::string_view name = "concat";
+  template <class S, class... More>
+  using output = shape_t<decltype(metagrad::concat<Axis>(std::declval<zero<float, S>>(),
+                                                         std::declval<zero<float, More>>()...))>;
+  template <class P, expression_like... X>
+  auto operator()(P const&, X const&... x) const {
+    return metagrad::concat<Axis>(as_expr(x)...);
+  }
+};
+
+/// Named in the diagnostic when node K of a functional model cannot take its input shapes.
+template <std::size_t Node, class Layer, class... InputShapes>
+struct functional_node_rejects_input {
+  static constexpr bool value = false;
+};
+/// Named in the diagnostic when node K reads a node that is not before it.
+template <std::size_t Node, std::size_t Read>
+struct functional_node_reads_a_later_node {
+  static constexpr bool value = false;
+};
+
+template <class Inputs, class Outputs, class... Nodes>
+struct functional_model;
+
+template <class... In, class... Out, class... Nodes>
+struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
+  std::tuple<Nodes...> nodes;
+  static constexpr std::size_t size = sizeof...(Nodes);
+  using input_shapes = std::tuple<In...>;
+
+ private:
+  template <class N>
+  struct parts;
+  template <class L, class... R>
+  struct parts<graph_node<L, R...>> {
+    using layer = L;
+    using refs = std::tuple<R...>;
+  };
+  template <std::size_t K>
+  using node_t = std::tuple_element_t<K, std::tuple<Nodes...>>;
+  template <std::size_t K>
+  using layer_at = typename parts<node_t<K>>::layer;
+  template <std::size_t K>
+  using refs_at = typename parts<node_t<K>>::refs;
+
+  template <std::size_t K, class Refs>
+  struct node_shapes_impl;
+
+ public:
+  /// Node K's first input shape and its output shape.
+  template <std::size_t K>
+  struct node_shapes {
+    using impl = node_shapes_impl<K, typename parts<node_t<K>>::refs>;
+    using input = typename impl::first;
+    using output = typename impl::output;
+  };
+
+ private:
+  template <std::size_t K, class Ref>
+  struct shape_of_ref;
+  template <std::size_t K, std::size_t I>
+  struct shape_of_ref<K, input_ref<I>> {
+    static_assert(I < sizeof...(In), "functional: nn::in<I> names an input the model has not");
+    using type = std::tuple_element_t<I, std::tuple<In...>>;
+  };
+  template <std::size_t K, std::size_t J>
+  struct shape_of_ref<K, node_ref<J>> {
+    static_assert(J < K || functional_node_reads_a_later_node<K, J>::value,
+                  "functional: a node reads nn::at<J> of a node that is not before it");
+    using type = typename node_shapes<(J < K ? J : 0)>::output;
+  };
+
+  template <std::size_t K, class... R>
+  struct node_shapes_impl<K, std::tuple<R...>> {
+    using L = layer_at<K>;
+    using first = typename shape_of_ref<K, std::tuple_element_t<0, std::tuple<R...>>>::type;
+    static constexpr bool accepted = [] {
+      if constexpr (sizeof...(R) == 1)
+        return L::template accepts<first>;
+      else
+        return true;
+    }();
+    static_assert(
+        accepted ||
+            functional_node_rejects_input<K, L, typename shape_of_ref<K, R>::type...>::value,
+        "functional: a node's layer cannot take the shapes reaching it (the note names "
+        "functional_node_rejects_input<node from 0, layer, input shapes>)");
+    template <bool A, class Dummy = void>
+    struct out {
+      using type = first;
+    };
+    template <class Dummy>
+    struct out<true, Dummy> {
+      using type = typename L::template output<typename shape_of_ref<K, R>::type...>;
+    };
+    using output = typename out<accepted>::type;
+  };
+
+ public:
+  template <class T, class K = std::index_sequence_for<Nodes...>>
+  struct params_of;
+  template <class T, std::size_t... K>
+  struct params_of<T, std::index_sequence<K...>> {
+    using type =
+        std::tuple<typename layer_at<K>::template params<T, typename node_shapes<K>::input>...>;
+    using state = std::tuple<layer_state_t<layer_at<K>, T, typename node_shapes<K>::input>...>;
+  };
+  /// One parameter tree per node (std::tuple<> for layers without parameters).
+  template <class T = float>
+  using params = typename params_of<T>::type;
+  /// One state tree per node (batch norm's running statistics; see mode.hpp).
+  template <class T = float>
+  using state = typename params_of<T>::state;
+
+  /// Per-example totals, constants: e.g. static_assert(M::param_count == 2410).
+  static constexpr index_t param_count = []<std::size_t... K>(std::index_sequence<K...>) {
+    return (index_t{0} + ... + layer_at<K>::template param_count<typename node_shapes<K>::input>);
+  }
+  (std::index_sequence_for<Nodes...>{});
+  static constexpr index_t flops = []<std::size_t... K>(std::index_sequence<K...>) {
+    return (index_t{0} + ... + layer_at<K>::template flops<typename node_shapes<K>::input>);
+  }
+  (std::index_sequence_for<Nodes...>{});
+  static constexpr index_t activations = []<std::size_t... K>(std::index_sequence<K...>) {
+    return (index_t{0} + ... + detail::per_example<typename node_shapes<K>::output>());
+  }
+  (std::index_sequence_for<Nodes...>{});
+
+  /// The model with outputs refs (nodes), e.g. .outputs(nn::at<4>, nn::at<5>).
+  template <std::size_t... K>
+  constexpr auto outputs(node_ref<K>...) const {
+    static_assert(((K < size) && ...), "functional: an output names a node the model has not");
+    return functional_model<std::tuple<In...>, std::tuple<node_ref<K>...>, Nodes...>{nodes};
+  }
+
+  /// Parameters, node K drawing from r.fold_in(K) (as sequential's layer K).
+  template <class T = float>
+  params<T> init(rng r) const {
+    return [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return params<T>{std::get<K>(nodes).layer.template init<T, typename node_shapes<K>::input>(
+          r.fold_in(K))...};
+    }
+    (std::index_sequence_for<Nodes...>{});
+  }
+  template <class T = float>
+  state<T> init_state() const {
+    return [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return state<T>{init_state_of<K, T>()...};
+    }
+    (std::index_sequence_for<Nodes...>{});
+  }
+
+  /// The model on its inputs, in eval mode, or in a mode given last: one expression per output
+  /// (a tuple when there are several).
+  template <class P, class... Args>
+  auto operator()(P const& p, Args const&... args) const {
+    static_assert(sizeof...(Out) >= 1, "functional: name the model's outputs with .outputs(...)");
+    auto all = std::forward_as_tuple(args...);
+    if constexpr (sizeof...(Args) > 0 &&
+                  mode<std::remove_cvref_t<
+                      std::tuple_element_t<sizeof...(Args) - 1, std::tuple<Args...>>>>) {
+      static_assert(sizeof...(Args) - 1 == sizeof...(In), "functional: one argument per input");
+      auto const& m = std::get<sizeof...(Args) - 1>(all);
+      return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return finish(run<0>(p, std::tuple{as_expr(std::get<I>(all))...}, std::tuple<>{}, &m));
+      }
+      (std::make_index_sequence<sizeof...(In)>{});
+    } else {
+      static_assert(sizeof...(Args) == sizeof...(In), "functional: one argument per input");
+      eval_mode<> const plain{};  // layers without state see eval mode; batch norm asks for state
+      return finish(run<0>(p, std::tuple{as_expr(args)...}, std::tuple<>{}, &plain));
+    }
+  }
+
+  /// One training step's update of the state from the batch x (a single-input model): the
+  /// training pass node by node on concrete values (see sequential_model::update_state).
+  template <class P, expression_like X, class St>
+  void update_state(P const& p, X const& x, St& s, rng key) const {
+    if constexpr (holds_state<St>)
+      update_from<0>(p, std::tuple{as_expr(x)}, std::tuple<>{}, s, train_mode{key});
+  }
+
+  /// Calls f(name, tensor) for every parameter, named "K.weight" by node.
+  template <class P, class F>
+  static void for_each_named(P&& p, F&& f) {
+    for_each<0, false>(p, f);
+  }
+  template <class St, class F>
+  static void for_each_state_named(St&& s, F&& f) {
+    for_each<0, true>(s, f);
+  }
+
+  /// A table like keras' model.summary(): node, layer, inputs, output shape, parameters.
+  static std::string summary() {
+    std::string s = "node layer            reads          output shape         params\n";
+    [&]<std::size_t... K>(std::index_sequence<K...>) { (row<K>(s), ...); }
+    (std::index_sequence_for<Nodes...>{});
+    s += "total parameters: " + std::to_string(param_count) +
+         ", forward FLOPs per example: " + std::to_string(flops) +
+         ", activation values per example: " + std::to_string(activations) + "\n";
+    return s;
+  }
+
+ private:
+  template <std::size_t K, class T>
+  auto init_state_of() const {
+    using L = layer_at<K>;
+    using S = typename node_shapes<K>::input;
+    if constexpr (requires { typename L::template state<T, S>; })
+      return std::get<K>(nodes).layer.template init_state<T, S>();
+    else
+      return std::tuple<>{};
+  }
+  template <class Ref, class Xs, class Vals>
+  static auto const& value_of(Xs const& xs, Vals const& vals) {
+    if constexpr (requires { Ref::index; } && std::is_same_v<Ref, input_ref<Ref::index>>)
+      return std::get<Ref::index>(xs);
+    else
+      return std::get<Ref::index>(vals);
+  }
+  template <std::size_t K, class P, class Xs, class Vals, class M>
+  auto node_value(P const& p, Xs const& xs, Vals const& vals, M const* m) const {
+    auto const& layer = std::get<K>(nodes).layer;
+    auto const mk = m->template at<K>();
+    return [&]<class... R>(std::tuple<R...>*) {
+      if constexpr (requires { layer(std::get<K>(p), value_of<R>(xs, vals)..., mk); })
+        return layer(std::get<K>(p), value_of<R>(xs, vals)..., mk);
+      else
+        return layer(std::get<K>(p), value_of<R>(xs, vals)...);
+    }(static_cast<refs_at<K>*>(nullptr));
+  }
+  template <std::size_t K, class P, class Xs, class Vals, class M>
+  auto run(P const& p, Xs const& xs, Vals const& vals, M const* m) const {
+    if constexpr (K == size)
+      return vals;
+    else
+      return run<K + 1>(p, xs, std::tuple_cat(vals, std::tuple{node_value<K>(p, xs, vals, m)}), m);
+  }
+  template <class Vals>
+  static auto finish(Vals const& vals) {
+    if constexpr (sizeof...(Out) == 1)
+      return std::get<std::tuple_element_t<0, std::tuple<Out...>>::index>(vals);
+    else
+      return std::tuple{std::get<Out::index>(vals)...};
+  }
+  template <std::size_t K, class P, class Xs, class Vals, class St>
+  void update_from(P const& p, Xs const& xs, Vals const& vals, St& s, train_mode const& m) const {
+    if constexpr (K < size) {
+      auto const& layer = std::get<K>(nodes).layer;
+      [&]<class... R>(std::tuple<R...>*) {
+        if constexpr (holds_state<std::tuple_element_t<K, St>>)
+          layer.update_state(std::get<K>(p), value_of<R>(xs, vals)..., std::get<K>(s),
+                             m.template at<K>());
+      }(static_cast<refs_at<K>*>(nullptr));
+      auto v = eval(node_value<K>(p, xs, vals, &m));
+      // Keeps concrete values: later nodes read them as tensors.
+      auto next = std::tuple_cat(vals, std::tuple<decltype(v)>{std::move(v)});
+      update_from<K + 1>(p, xs, next, s, m);
+    }
+  }
+  template <std::size_t K, bool OfState, class P, class F>
+  static void for_each(P& p, F& f) {
+    if constexpr (K < size) {
+      using L = layer_at<K>;
+      auto& lp = std::get<K>(p);
+      auto const prefix = std::to_string(K) + ".";
+      if constexpr (!OfState || requires { L::state_names; }) {
+        constexpr auto names = [] {
+          if constexpr (OfState)
+            return L::state_names;
+          else
+            return L::param_names;
+        }();
+        [&]<std::size_t... J>(std::index_sequence<J...>) {
+          (f(prefix + std::string(names[J]), std::get<J>(lp)), ...);
+        }
+        (std::make_index_sequence<names.size()>{});
+      }
+      for_each<K + 1, OfState>(p, f);
+    }
+  }
+  template <std::size_t K>
+  static void row(std::string& s) {
+    using L = layer_at<K>;
+    std::string reads;
+    [&]<class... R>(std::tuple<R...>*) {
+      ((reads += (reads.empty() ? "" : ",") +
+                 std::string(std::is_same_v<R, input_ref<R::index>> ? "in" : "at") +
+                 std::to_string(R::index)),
+       ...);
+    }(static_cast<refs_at<K>*>(nullptr));
+    auto pad = [](std::string v, std::size_t n) {
+      v.resize(std::max(v.size(), n), ' ');
+      return v;
+    };
+    s += pad(std::to_string(K), 5) + pad(std::string(L::name), 17) + pad(reads, 15) +
+         pad(dims_string(node_shapes<K>::output::dims, "B"), 21) +
+         std::to_string(L::template param_count<typename node_shapes<K>::input>) + "\n";
+  }
+};
+
+/// A functional model over inputs of shapes In... (batch first), e.g.
+/// nn::functional<shape<dyn, 784>>(nn::node(nn::dense<10>{}, nn::in<0>)).outputs(nn::at<0>).
+template <class... In, class... Nodes>
+constexpr auto functional(Nodes... nodes) {
+  static_assert(sizeof...(In) >= 1, "functional: give the input shapes, functional<In...>(...)");
+  return functional_model<std::tuple<In...>, std::tuple<>, Nodes...>{{nodes...}};
+}
+
+}  // namespace metagrad::nn

@@ -1,0 +1,95 @@
+// Functional models: a graph with two inputs, a merge and two outputs computes what the same
+// layers applied by hand compute; parameters are inferred and named by node; gradients flow to
+// every node; a single-input functional model trains with fit (batch norm and dropout included);
+// and the summary reports shapes and constexpr totals.
+#include "support/check.hpp"
+
+#include <metagrad/train/train.hpp>
+
+namespace mg = metagrad;
+namespace nn = metagrad::nn;
+namespace train = metagrad::train;
+
+TEST_CASE("functional: two inputs, a merge, two outputs") {
+  using A = mg::shape<mg::dyn, 4>;
+  using B = mg::shape<mg::dyn, 3>;
+  auto model = nn::functional<A, B>(nn::node(nn::dense<5>{}, nn::in<0>),                   // 0
+                                    nn::node(nn::dense<5>{}, nn::in<1>),                   // 1
+                                    nn::node(nn::merge_add{}, nn::at<0>, nn::at<1>),       // 2
+                                    nn::node(nn::tanh{}, nn::at<2>),                       // 3
+                                    nn::node(nn::dense<2>{}, nn::at<3>),                   // 4
+                                    nn::node(nn::merge_concat<>{}, nn::at<3>, nn::at<0>),  // 5
+                                    nn::node(nn::dense<1>{}, nn::at<5>))                   // 6
+                   .outputs(nn::at<4>, nn::at<6>);
+  using M = decltype(model);
+  static_assert(std::is_same_v<M::node_shapes<5>::output, mg::shape<mg::dyn, 10>>);
+  static_assert(M::param_count == (20 + 5) + (15 + 5) + (10 + 2) + (10 + 1));
+  auto p = model.init<double>(mg::rng{1});
+  std::vector<std::string> names;
+  M::for_each_named(p, [&](std::string const& n, auto const&) { names.push_back(n); });
+  CHECK(names == std::vector<std::string>{"0.weight", "0.bias", "1.weight", "1.bias", "4.weight",
+                                          "4.bias", "6.weight", "6.bias"});
+  auto xa = mgt::random<mg::shape<6, 4>>(1);
+  auto xb = mgt::random<mg::shape<6, 3>>(2);
+  mg::tensor<double, A> a(mg::extents<2>{{6, 4}});
+  mg::tensor<double, B> b(mg::extents<2>{{6, 3}});
+  std::copy(xa.begin(), xa.end(), a.begin());
+  std::copy(xb.begin(), xb.end(), b.begin());
+  auto [y1, y2] = model(p, a, b);
+  auto h0 = nn::dense<5>{}(std::get<0>(p), mg::as_expr(a));
+  auto h3 = mg::tanh(h0 + nn::dense<5>{}(std::get<1>(p), mg::as_expr(b)));
+  auto want1 = mg::eval(nn::dense<2>{}(std::get<4>(p), h3));
+  auto want2 = mg::eval(nn::dense<1>{}(std::get<6>(p), mg::concat<-1>(h3, h0)));
+  mgt::check_close(mg::eval(y1), want1, 1e-14, 1e-14, "output 0");
+  mgt::check_close(mg::eval(y2), want2, 1e-14, 1e-14, "output 1");
+  // Gradients of a loss of both outputs reach every node's parameters: against finite differences.
+  // (The tree must hold references to p: an expression refers to its leaves, not copies.)
+  mgt::check_grads(
+      [&](auto const& w0, auto const& w1, auto const& w6) {
+        return std::apply(
+            [&](auto const& o1, auto const& o2) { return mg::sum(o1) + mg::sum(mg::square(o2)); },
+            model(std::make_tuple(std::forward_as_tuple(w0, std::get<1>(std::get<0>(p))),
+                                  std::forward_as_tuple(w1, std::get<1>(std::get<1>(p))),
+                                  std::get<2>(p), std::get<3>(p), std::get<4>(p), std::get<5>(p),
+                                  std::forward_as_tuple(w6, std::get<1>(std::get<6>(p)))),
+                  mg::as_expr(a), mg::as_expr(b)));
+      },
+      std::get<0>(std::get<0>(p)), std::get<0>(std::get<1>(p)), std::get<0>(std::get<6>(p)));
+  auto s = M::summary();
+  CHECK(s.find("5    concat           at3,at0        [B, 10]") != std::string::npos);
+  CHECK(s.find("total parameters: 68") != std::string::npos);
+}
+
+TEST_CASE("functional: a single-input model with a skip connection, batch norm and dropout fits") {
+  using In = mg::shape<mg::dyn, 2>;
+  auto model = nn::functional<In>(nn::node(nn::batch_norm{}, nn::in<0>),            // 0
+                                  nn::node(nn::dense<16>{}, nn::at<0>),             // 1
+                                  nn::node(nn::relu{}, nn::at<1>),                  // 2
+                                  nn::node(nn::dense<16>{}, nn::at<2>),             // 3
+                                  nn::node(nn::merge_add{}, nn::at<3>, nn::at<1>),  // 4
+                                  nn::node(nn::dropout{0.1}, nn::at<4>),            // 5
+                                  nn::node(nn::dense<3>{}, nn::at<5>))              // 6
+                   .outputs(nn::at<6>);
+  using M = decltype(model);
+  mg::rng r{3};
+  mg::tensor<float, In> x(mg::extents<2>{{400, 2}});
+  mg::tensor<mg::index_t, mg::shape<mg::dyn>> y(mg::extents<1>{{400}});
+  for (mg::index_t i = 0; i < 400; ++i) {
+    auto k = static_cast<mg::index_t>(r.below(3));
+    double a = 2 * 3.14159265358979 * static_cast<double>(k) / 3;
+    x(i, 0) = 7 + 3 * (static_cast<float>(std::cos(a)) + 0.25f * r.uniform<float>(-1, 1));
+    x(i, 1) = 3 * (static_cast<float>(std::sin(a)) + 0.25f * r.uniform<float>(-1, 1));
+    y(i) = k;
+  }
+  mg::data::dataset<float, mg::shape<2>> ds{std::move(x), std::move(y)};
+  auto params = model.init(mg::rng{4});
+  auto state = model.init_state();
+  mg::optim::adam adam{.lr = 1e-2f};
+  auto h = train::fit(model, params, state, adam, ds, &ds,
+                      {.epochs = 4, .batch_size = 32, .show = train::progress::none});
+  CHECK(h.back().val_accuracy > 0.95);
+  CHECK(std::get<0>(std::get<0>(state))(0) == doctest::Approx(7.0).epsilon(0.1));
+  std::vector<std::string> names;
+  M::for_each_state_named(state, [&](std::string const& n, auto const&) { names.push_back(n); });
+  CHECK(names == std::vector<std::string>{"0.running_mean", "0.running_var"});
+}
