@@ -18,5 +18,12 @@
 #define METAGRAD_HAS_OPENMP 0
 #endif
 
+// METAGRAD_CBLAS=1 (CMake: -DMETAGRAD_WITH_BLAS=ON, which also links a BLAS) sends float and
+// double GEMMs of run-time size above a threshold to cblas_sgemm / cblas_dgemm instead of
+// Eigen's GEMM (see backend/cpu/matmul.hpp). Off by default.
+#if !defined(METAGRAD_CBLAS)
+#define METAGRAD_CBLAS 0
+#endif
+
 // Internal headers check that the umbrella header was included first (Eigen's InternalHeaderCheck).
 #define METAGRAD_INTERNAL_HEADER_OK 1
