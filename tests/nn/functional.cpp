@@ -2,6 +2,7 @@
 // layers applied by hand compute; parameters are inferred and named by node; gradients flow to
 // every node; a single-input functional model trains with fit (batch norm and dropout included);
 // and the summary reports shapes and constexpr totals.
+#include "support/blobs.hpp"
 #include "support/check.hpp"
 
 #include <metagrad/train/train.hpp>
@@ -71,17 +72,7 @@ TEST_CASE("functional: a single-input model with a skip connection, batch norm a
                                   nn::node(nn::dense<3>{}, nn::at<5>))              // 6
                    .outputs(nn::at<6>);
   using M = decltype(model);
-  mg::rng r{3};
-  mg::tensor<float, In> x(mg::extents<2>{{400, 2}});
-  mg::tensor<mg::index_t, mg::shape<mg::dyn>> y(mg::extents<1>{{400}});
-  for (mg::index_t i = 0; i < 400; ++i) {
-    auto k = static_cast<mg::index_t>(r.below(3));
-    double a = 2 * 3.14159265358979 * static_cast<double>(k) / 3;
-    x(i, 0) = 7 + 3 * (static_cast<float>(std::cos(a)) + 0.25f * r.uniform<float>(-1, 1));
-    x(i, 1) = 3 * (static_cast<float>(std::sin(a)) + 0.25f * r.uniform<float>(-1, 1));
-    y(i) = k;
-  }
-  mg::data::dataset<float, mg::shape<2>> ds{std::move(x), std::move(y)};
+  auto ds = mgt::blobs(400, 3, 3, 7, 0);  // shifted and scaled: batch norm has work to do
   auto params = model.init(mg::rng{4});
   auto state = model.init_state();
   mg::optim::adam adam{.lr = 1e-2f};

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "io/scratch.hpp"
+#include "support/blobs.hpp"
 #include "support/check.hpp"
 
 #include <metagrad/train/train.hpp>
@@ -17,20 +18,7 @@ using Sample = mg::shape<2>;
 using In = mg::shape<mg::dyn, 2>;
 
 namespace {
-/// n points of 3 classes: class k is a blob around angle 2πk/3 on the unit circle.
-mg::data::dataset<float, Sample> blobs(mg::index_t n, std::uint64_t seed) {
-  mg::rng r{seed};
-  mg::tensor<float, In> x(mg::extents<2>{{n, 2}});
-  mg::tensor<mg::index_t, mg::shape<mg::dyn>> y(mg::extents<1>{{n}});
-  for (mg::index_t i = 0; i < n; ++i) {
-    auto k = static_cast<mg::index_t>(r.below(3));
-    double a = 2 * 3.14159265358979 * static_cast<double>(k) / 3;
-    x(i, 0) = static_cast<float>(std::cos(a)) + 0.25f * r.uniform<float>(-1, 1);
-    x(i, 1) = static_cast<float>(std::sin(a)) + 0.25f * r.uniform<float>(-1, 1);
-    y(i) = k;
-  }
-  return {std::move(x), std::move(y)};
-}
+using mgt::blobs;
 auto mlp() { return nn::sequential(nn::dense<16>{}, nn::tanh{}, nn::dense<3>{}); }
 }  // namespace
 

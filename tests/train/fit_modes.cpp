@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "io/scratch.hpp"
+#include "support/blobs.hpp"
 #include "support/check.hpp"
 
 #include <metagrad/train/train.hpp>
@@ -15,21 +16,8 @@ using Sample = mg::shape<2>;
 using In = mg::shape<mg::dyn, 2>;
 
 namespace {
-/// n points of 3 classes around angles 2πk/3, shifted by (5, -3) and scaled by 4: batch norm
-/// has something to normalise.
-mg::data::dataset<float, Sample> shifted_blobs(mg::index_t n, std::uint64_t seed) {
-  mg::rng r{seed};
-  mg::tensor<float, In> x(mg::extents<2>{{n, 2}});
-  mg::tensor<mg::index_t, mg::shape<mg::dyn>> y(mg::extents<1>{{n}});
-  for (mg::index_t i = 0; i < n; ++i) {
-    auto k = static_cast<mg::index_t>(r.below(3));
-    double a = 2 * 3.14159265358979 * static_cast<double>(k) / 3;
-    x(i, 0) = 5 + 4 * (static_cast<float>(std::cos(a)) + 0.25f * r.uniform<float>(-1, 1));
-    x(i, 1) = -3 + 4 * (static_cast<float>(std::sin(a)) + 0.25f * r.uniform<float>(-1, 1));
-    y(i) = k;
-  }
-  return {std::move(x), std::move(y)};
-}
+/// Blobs shifted by (5, -3) and scaled by 4: batch norm has something to normalise.
+auto shifted_blobs(mg::index_t n, std::uint64_t seed) { return mgt::blobs(n, seed, 4, 5, -3); }
 auto model_with_modes() {
   return nn::sequential(nn::batch_norm{}, nn::dense<32>{}, nn::relu{}, nn::dropout{0.2},
                         nn::dense<3>{});

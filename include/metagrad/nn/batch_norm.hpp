@@ -62,10 +62,7 @@ struct batch_norm {
 
   template <class T, class S>
   params<T, S> init(rng) const {
-    params<T, S> p;
-    std::fill(std::get<0>(p).begin(), std::get<0>(p).end(), T(1));
-    std::fill(std::get<1>(p).begin(), std::get<1>(p).end(), T(0));
-    return p;
+    return detail::ones_and_zeros<params<T, S>>();
   }
   /// Running mean zeros, running variance ones, as PyTorch's.
   template <class T, class S>

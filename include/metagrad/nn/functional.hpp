@@ -255,11 +255,11 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
   /// Calls f(name, tensor) for every parameter, named "K.weight" by node.
   template <class P, class F>
   static void for_each_named(P&& p, F&& f) {
-    for_each<0, false>(p, f);
+    detail::for_each_layers_named<false, typename parts<Nodes>::layer...>(p, f);
   }
   template <class St, class F>
   static void for_each_state_named(St&& s, F&& f) {
-    for_each<0, true>(s, f);
+    detail::for_each_layers_named<true, typename parts<Nodes>::layer...>(s, f);
   }
 
   /// A table like keras' model.summary(): node, layer, inputs, output shape, parameters.
@@ -328,27 +328,6 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
       // Keeps concrete values: later nodes read them as tensors.
       auto next = std::tuple_cat(vals, std::tuple<decltype(v)>{std::move(v)});
       update_from<K + 1>(p, xs, next, s, m);
-    }
-  }
-  template <std::size_t K, bool OfState, class P, class F>
-  static void for_each(P& p, F& f) {
-    if constexpr (K < size) {
-      using L = layer_at<K>;
-      auto& lp = std::get<K>(p);
-      auto const prefix = std::to_string(K) + ".";
-      if constexpr (!OfState || requires { L::state_names; }) {
-        constexpr auto names = [] {
-          if constexpr (OfState)
-            return L::state_names;
-          else
-            return L::param_names;
-        }();
-        [&]<std::size_t... J>(std::index_sequence<J...>) {
-          (f(prefix + std::string(names[J]), std::get<J>(lp)), ...);
-        }
-        (std::make_index_sequence<names.size()>{});
-      }
-      for_each<K + 1, OfState>(p, f);
     }
   }
   template <std::size_t K>

@@ -8,8 +8,10 @@
 //   L::param_count<In>, L::flops<In>   per-example totals, constexpr
 // Layers infer their parameter shapes from In: dense<128> on (B,784) has a (128,784) weight.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <string>
 #include <string_view>
 #include <tuple>
 
@@ -66,6 +68,49 @@ void init_weight_and_bias(W& w, B& b, index_t fan_in, index_t fan_out, initializ
   else
     init::pytorch_uniform(w, fan_in, rw);
   init::pytorch_uniform(b, fan_in, rb);
+}
+}  // namespace detail
+
+namespace detail {
+/// Calls f(prefix + name, tensor) for each tensor of one layer's parameters (of its state if
+/// OfState), named by its param_names (state_names), or by its own walk for a composite layer
+/// (residual) that has one.
+template <class L, bool OfState, class P, class F>
+void for_each_layer_named(P& lp, std::string const& prefix, F& f) {
+  auto inner = [&](std::string const& name, auto& t) { f(prefix + name, t); };
+  if constexpr (!OfState && requires { L::for_each_named(lp, inner); }) {
+    L::for_each_named(lp, inner);
+  } else if constexpr (OfState && requires { L::for_each_state_named(lp, inner); }) {
+    L::for_each_state_named(lp, inner);
+  } else if constexpr (!OfState || requires { L::state_names; }) {
+    constexpr auto names = [] {
+      if constexpr (OfState)
+        return L::state_names;
+      else
+        return L::param_names;
+    }();
+    [&]<std::size_t... J>(std::index_sequence<J...>) {
+      (f(prefix + std::string(names[J]), std::get<J>(lp)), ...);
+    }
+    (std::make_index_sequence<names.size()>{});
+  }
+}
+/// The same for a container's layers L..., layer K's tree std::get<K>(p), named "K.<name>".
+template <bool OfState, class... L, class P, class F>
+void for_each_layers_named(P& p, F& f) {
+  [&]<std::size_t... K>(std::index_sequence<K...>) {
+    (for_each_layer_named<L, OfState>(std::get<K>(p), std::to_string(K) + ".", f), ...);
+  }
+  (std::index_sequence_for<L...>{});
+}
+
+/// Parameters that start as ones (weight) and zeros (bias), as PyTorch's normalisation layers.
+template <class P>
+P ones_and_zeros() {
+  P p;
+  std::fill(std::get<0>(p).begin(), std::get<0>(p).end(), 1);
+  std::fill(std::get<1>(p).begin(), std::get<1>(p).end(), 0);
+  return p;
 }
 }  // namespace detail
 

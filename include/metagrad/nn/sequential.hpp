@@ -173,12 +173,12 @@ struct sequential_model {
   /// Calls f(name, tensor) for every parameter, named as torch.nn.Sequential's state_dict.
   template <class P, class F>
   static void for_each_named(P&& p, F&& f) {
-    detail_for_each<0, false>(p, f);
+    detail::for_each_layers_named<false, Layers...>(p, f);
   }
   /// Calls f(name, tensor) for every state tensor ("1.running_mean"), as in the state_dict.
   template <class St, class F>
   static void for_each_state_named(St&& s, F&& f) {
-    detail_for_each<0, true>(s, f);
+    detail::for_each_layers_named<true, Layers...>(s, f);
   }
 
   /// A table like keras' model.summary(): layer, output shape, parameters; then the totals.
@@ -241,34 +241,6 @@ struct sequential_model {
     }
   }
 
-  /// Layer K's parameter names (of its state if OfState), or how a composite layer (residual)
-  /// walks its own.
-  template <std::size_t K, bool OfState, class P, class F>
-  static void detail_for_each(P& p, F& f) {
-    if constexpr (K < size) {
-      using L = layer_t<K>;
-      auto& lp = std::get<K>(p);
-      auto const prefix = std::to_string(K) + ".";
-      auto inner = [&](std::string const& name, auto& t) { f(prefix + name, t); };
-      if constexpr (!OfState && requires { L::for_each_named(lp, inner); }) {
-        L::for_each_named(lp, inner);
-      } else if constexpr (OfState && requires { L::for_each_state_named(lp, inner); }) {
-        L::for_each_state_named(lp, inner);
-      } else if constexpr (!OfState || requires { L::state_names; }) {
-        constexpr auto names = [] {
-          if constexpr (OfState)
-            return L::state_names;
-          else
-            return L::param_names;
-        }();
-        [&]<std::size_t... J>(std::index_sequence<J...>) {
-          (f(prefix + std::string(names[J]), std::get<J>(lp)), ...);
-        }
-        (std::make_index_sequence<names.size()>{});
-      }
-      detail_for_each<K + 1, OfState>(p, f);
-    }
-  }
   template <std::size_t K, class In>
   static void row(std::string& s) {
     using L = layer_t<K>;
