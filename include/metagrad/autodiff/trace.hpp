@@ -206,6 +206,15 @@ auto trace(E const& e) {
   return detail::trace_node(e);
 }
 
+/// Computes e into dst with every distinct non-elementwise subexpression computed once (what
+/// eval and eval_into do): the trace's values live in a scratch scope until e is written.
+template <class E>
+void evaluate_shared(value_t<E>* dst, E const& e) {
+  detail::scratch_scope scope;
+  auto traced = trace(e);
+  evaluate_into(dst, traced);
+}
+
 /// A node's own value for its derivative rules: the view of a cached node, else the node (for a
 /// memo, the memo: its copies share one computed value).
 template <class E>

@@ -123,13 +123,40 @@ void evaluate_into(value_t<E>* dst, E const& e) {
   }
 }
 
+namespace detail {
+/// Whether an expression holds a node that is not elementwise (a matmul, a reduction, ...).
+template <class E>
+constexpr bool holds_non_elementwise() {
+  if constexpr (is_leaf<E>) {
+    return false;
+  } else if constexpr (!is_elementwise_op<typename E::op_type>) {
+    return true;
+  } else {
+    return []<class... A>(std::tuple<A...> const*) {
+      return (holds_non_elementwise<A>() || ...);
+    }(static_cast<decltype(E::args) const*>(nullptr));
+  }
+}
+
+/// evaluate_into, with each distinct non-elementwise subexpression computed once when there are
+/// any: equal copies of a subexpression (the logits a loss reads three times) share one value.
+/// evaluate_shared is autodiff/trace.hpp's (found when instantiated, by argument lookup).
+template <class E>
+void evaluate_once(value_t<E>* dst, E const& e) {
+  if constexpr (holds_non_elementwise<E>())
+    evaluate_shared(dst, e);
+  else
+    evaluate_into(dst, e);
+}
+}  // namespace detail
+
 /// Computes an expression into a new tensor, e.g. auto y = eval(tanh(matmul(x, w)));
 template <expression_like E>
 auto eval(E const& expr) {
   auto e = as_expr(expr);
   using X = decltype(e);
   tensor<value_t<X>, shape_t<X>, device_t<X>> out(e.ext, detail::uninitialized_t{});
-  evaluate_into(out.data(), e);
+  detail::evaluate_once(out.data(), e);
   return out;
 }
 
@@ -139,7 +166,7 @@ void eval_into(tensor<T, S, D>& out, E const& expr) {
   auto e = as_expr(expr);
   if (e.ext != out.shape())
     detail::throw_shape_error("eval_into: destination extents differ", out.shape(), " vs ", e.ext);
-  evaluate_into(out.data(), e);
+  detail::evaluate_once(out.data(), e);
 }
 
 }  // namespace metagrad

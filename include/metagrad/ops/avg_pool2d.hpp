@@ -36,6 +36,8 @@ struct avg_pool2d_op {
 /// The transpose of avg_pool2d: (..,OH,OW) => (..,H,W) = XS, each g spread over its window.
 template <pool2d_params P, class XS>
 struct avg_pool2d_grad_op {
+  /// Equal ops compute the same: lets the trace share equal subexpressions (same_expression).
+  friend bool operator==(avg_pool2d_grad_op const&, avg_pool2d_grad_op const&) = default;
   static constexpr char const* name = "avg_pool2d_grad";
   static constexpr zero_rule zeros = zero_rule::any;
   static constexpr pool2d_params params = P;

@@ -9,6 +9,10 @@ namespace metagrad {
 
 template <class Shape>
 struct broadcast_to_op : elementwise_tag {
+  /// Equal ops compute the same: lets the trace share equal subexpressions (same_expression).
+  friend bool operator==(broadcast_to_op const& a, broadcast_to_op const& b) {
+    return a.target == b.target;
+  }
   static constexpr char const* name = "broadcast_to";
   static constexpr zero_rule zeros = zero_rule::any;
   extents<Shape::rank> target;
@@ -49,13 +53,14 @@ template <class Shape, class E>
 auto broadcast_to(E const& e, extents<Shape::rank> const& target) {
   auto x = as_expr(e);
   static_assert(check_broadcast_to<shape_t<decltype(x)>, Shape>());
-  if constexpr (std::same_as<shape_t<decltype(x)>, Shape>) return x;
-  else return make_node(broadcast_to_op<Shape>{{}, target}, x);
+  if constexpr (std::same_as<shape_t<decltype(x)>, Shape>)
+    return x;
+  else
+    return make_node(broadcast_to_op<Shape>{{}, target}, x);
 }
 /// x broadcast to a static Shape, e.g. broadcast_to<shape<2, 3, 4>>(x /*(3,1)*/).
 template <class Shape, expression_like E>
-  requires Shape::is_static
-auto broadcast_to(E const& e) {
+requires Shape::is_static auto broadcast_to(E const& e) {
   return broadcast_to<Shape>(e, static_extents<Shape>());
 }
 

@@ -11,6 +11,10 @@
 namespace metagrad {
 
 struct clamp_op : elementwise_unary<clamp_op> {
+  /// Equal ops compute the same: lets the trace share equal subexpressions (same_expression).
+  friend bool operator==(clamp_op const& a, clamp_op const& b) {
+    return a.lo == b.lo && a.hi == b.hi;
+  }
   static constexpr char const* name = "clamp";
   double lo = -std::numeric_limits<double>::infinity();
   double hi = std::numeric_limits<double>::infinity();

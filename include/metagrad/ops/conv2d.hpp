@@ -94,6 +94,8 @@ struct conv2d_op {
 /// vjp: (conv(c, w), weight_grad(c, g)).
 template <conv2d_params P, class XS>
 struct conv2d_input_grad_op {
+  /// Equal ops compute the same: lets the trace share equal subexpressions (same_expression).
+  friend bool operator==(conv2d_input_grad_op const&, conv2d_input_grad_op const&) = default;
   static constexpr char const* name = "conv2d_input_grad";
   static constexpr zero_rule zeros = zero_rule::any;
   static constexpr conv2d_params params = P;
@@ -124,6 +126,8 @@ struct conv2d_input_grad_op {
 /// vjp: (input_grad(g, c), conv(x, c)).
 template <conv2d_params P, class WS>
 struct conv2d_weight_grad_op {
+  /// Equal ops compute the same: lets the trace share equal subexpressions (same_expression).
+  friend bool operator==(conv2d_weight_grad_op const&, conv2d_weight_grad_op const&) = default;
   static constexpr char const* name = "conv2d_weight_grad";
   static constexpr zero_rule zeros = zero_rule::any;
   static constexpr conv2d_params params = P;

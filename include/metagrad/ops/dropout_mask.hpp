@@ -14,6 +14,10 @@
 namespace metagrad {
 
 struct dropout_mask_op {
+  /// Equal ops compute the same: lets the trace share equal subexpressions (same_expression).
+  friend bool operator==(dropout_mask_op const& a, dropout_mask_op const& b) {
+    return a.p == b.p && a.key.key == b.key.key;
+  }
   static constexpr char const* name = "dropout_mask";
   double p = 0;  ///< the probability of a zero
   rng key{0};

@@ -9,6 +9,10 @@
 namespace metagrad {
 
 struct leaky_relu_op : elementwise_unary<leaky_relu_op> {
+  /// Equal ops compute the same: lets the trace share equal subexpressions (same_expression).
+  friend bool operator==(leaky_relu_op const& a, leaky_relu_op const& b) {
+    return a.negative_slope == b.negative_slope;
+  }
   static constexpr char const* name = "leaky_relu";
   double negative_slope = 0.01;
   template <class T>

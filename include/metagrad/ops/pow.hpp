@@ -16,6 +16,10 @@
 namespace metagrad {
 
 struct pow_scalar_op : elementwise_unary<pow_scalar_op> {
+  /// Equal ops compute the same: lets the trace share equal subexpressions (same_expression).
+  friend bool operator==(pow_scalar_op const& a, pow_scalar_op const& b) {
+    return a.exponent == b.exponent && a.scale == b.scale;
+  }
   static constexpr char const* name = "pow";
   static constexpr bool costly = true;  // worth computing once per block (eval/memo.hpp)
   double exponent = 1;

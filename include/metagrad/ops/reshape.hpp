@@ -14,6 +14,8 @@ inline constexpr char const* element_count_message =
 
 template <class Shape>
 struct reshape_op {
+  /// Equal ops compute the same: lets the trace share equal subexpressions (same_expression).
+  friend bool operator==(reshape_op const&, reshape_op const&) = default;
   static constexpr char const* name = "reshape";
   static constexpr zero_rule zeros = zero_rule::any;
   extents<Shape::rank> target;
