@@ -8,15 +8,15 @@ namespace nn = metagrad::nn;
 void build() {
   using In = mg::shape<mg::dyn, 1, 8, 8>;
 #ifdef METAGRAD_SHOULD_FAIL
-  auto model = nn::functional<In>(nn::node(nn::flatten{}, nn::in<0>),
-                                  nn::node(nn::dense<16>{}, nn::at<0>),
-                                  nn::node(nn::conv2d<8, 3>{}, nn::at<1>))
-                   .outputs(nn::at<2>);
+  auto model =
+      nn::functional<In>(nn::node(nn::flatten{}, nn::in<0>), nn::node(nn::dense<16>{}, nn::at<0>),
+                         nn::node(nn::conv2d<8, 3>{}, nn::at<1>))
+          .outputs(nn::at<2>);
 #else
-  auto model = nn::functional<In>(nn::node(nn::conv2d<8, 3>{}, nn::in<0>),
-                                  nn::node(nn::flatten{}, nn::at<0>),
-                                  nn::node(nn::dense<16>{}, nn::at<1>))
-                   .outputs(nn::at<2>);
+  auto model =
+      nn::functional<In>(nn::node(nn::conv2d<8, 3>{}, nn::in<0>),
+                         nn::node(nn::flatten{}, nn::at<0>), nn::node(nn::dense<16>{}, nn::at<1>))
+          .outputs(nn::at<2>);
 #endif
   auto p = model.init(mg::rng{0});
   (void)p;
