@@ -7,7 +7,6 @@
 // reshape of data already in memory is free: only its extents change.
 #pragma once
 #include <algorithm>
-#include <array>
 #include <tuple>
 
 #include "../device/kernel.hpp"
@@ -125,54 +124,26 @@ void evaluate_into(value_t<E>* dst, E const& e) {
 }
 
 namespace detail {
+/// Whether an expression holds a node that is not elementwise (a matmul, a reduction, ...).
 template <class E>
-void node_type_tag() {}
-
-/// The number of non-elementwise nodes in E.
-template <class E>
-constexpr std::size_t non_elementwise_count() {
+constexpr bool holds_non_elementwise() {
   if constexpr (is_leaf<E>) {
-    return 0;
-  } else {
-    std::size_t const own = is_elementwise_op<typename E::op_type> ? 0 : 1;
-    return own + []<class... A>(std::tuple<A...> const*) {
-      return (std::size_t{0} + ... + non_elementwise_count<A>());
-    }(static_cast<decltype(E::args) const*>(nullptr));
-  }
-}
-template <class E, std::size_t N>
-constexpr void collect_node_types(std::array<void (*)(), N>& out, std::size_t& k) {
-  if constexpr (!is_leaf<E>) {
-    if constexpr (!is_elementwise_op<typename E::op_type>) out[k++] = &node_type_tag<E>;
-    [&]<class... A>(std::tuple<A...> const*) {
-      (collect_node_types<A>(out, k), ...);
-    }(static_cast<decltype(E::args) const*>(nullptr));
-  }
-}
-/// Whether two non-elementwise nodes of E have one type: only then can two of them be copies of
-/// one subexpression (the logits a loss reads three times), worth a trace that shares them.
-template <class E>
-constexpr bool may_repeat_a_node() {
-  constexpr std::size_t n = non_elementwise_count<E>();
-  if constexpr (n < 2) {
     return false;
+  } else if constexpr (!is_elementwise_op<typename E::op_type>) {
+    return true;
   } else {
-    std::array<void (*)(), n> types{};
-    std::size_t k = 0;
-    collect_node_types<E>(types, k);
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = i + 1; j < n; ++j)
-        if (types[i] == types[j]) return true;
-    return false;
+    return []<class... A>(std::tuple<A...> const*) {
+      return (holds_non_elementwise<A>() || ...);
+    }(static_cast<decltype(E::args) const*>(nullptr));
   }
 }
 
-/// evaluate_into, with equal copies of a non-elementwise subexpression computed once when E can
-/// hold such copies (evaluate_shared is autodiff/trace.hpp's, found when instantiated, by
-/// argument lookup); a trace costs compile time, so only then.
+/// evaluate_into, with each distinct non-elementwise subexpression computed once when there are
+/// any: equal copies of a subexpression (the logits a loss reads three times) share one value.
+/// evaluate_shared is autodiff/trace.hpp's (found when instantiated, by argument lookup).
 template <class E>
 void evaluate_once(value_t<E>* dst, E const& e) {
-  if constexpr (may_repeat_a_node<E>())
+  if constexpr (holds_non_elementwise<E>())
     evaluate_shared(dst, e);
   else
     evaluate_into(dst, e);
