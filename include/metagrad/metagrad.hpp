@@ -71,8 +71,8 @@
 
 #include "backend/cpu/cpu.hpp"
 
-#include "nn/layers.hpp"
 #include "nn/functional.hpp"
+#include "nn/layers.hpp"
 #include "nn/losses.hpp"
 #include "nn/module.hpp"
 #include "nn/residual.hpp"

@@ -172,7 +172,8 @@ def check_consistency(name, diff_vals, grads, tans, cot, jout):
         raise AssertionError("%s: vjp/jvp mismatch %r vs %r" % (name, lhs, rhs))
 
 
-def case(group, name, inputs, fn, params=None, comments=None, gradcheck=True):
+def case(group, name, inputs, fn, params=None, comments=None, gradcheck=True, value_tol=0.0,
+         extra=None):
     """inputs: list of (name, tensor, role) where role in
          'diff'  - differentiable double input (gets grad_/tan_)
          'const' - non-differentiated double input (e.g. a loss target)
@@ -180,7 +181,9 @@ def case(group, name, inputs, fn, params=None, comments=None, gradcheck=True):
        fn is called with all inputs as positional arguments (in order).
        Must be called right after seed_for(name) + input generation; the
        cotangent and tangents are drawn here (cot first, then tangents in
-       input order)."""
+       input order).
+       value_tol: how far the jvp's value may be from the vjp's (0: bit for bit).
+       extra(lines, diff_idx): appends more lines to the case's namespace."""
     assert name.isidentifier() and name not in ALL_NAMES, name
     ALL_NAMES.add(name)
     lines = ["namespace ref::%s {" % name]
@@ -214,7 +217,10 @@ def case(group, name, inputs, fn, params=None, comments=None, gradcheck=True):
     grads = vjp_fn(cot)
     tans = [torch.randn(v.shape, dtype=DT) for v in diff_vals]
     out2, jout = jvp(f_diff, tuple(diff_vals), tuple(tans))
-    assert torch.equal(out, out2)
+    if value_tol:
+        assert torch.allclose(out, out2, rtol=value_tol, atol=value_tol), name
+    else:
+        assert torch.equal(out, out2)
     check_consistency(name, diff_vals, grads, tans, cot, jout)
     if gradcheck:
         dv = [v.clone().requires_grad_(True) for v in diff_vals]
@@ -227,6 +233,8 @@ def case(group, name, inputs, fn, params=None, comments=None, gradcheck=True):
     for i, t in zip(diff_idx, tans):
         emit_array(lines, "tan_" + inputs[i][0], t)
     emit_array(lines, "jvp_out", jout)
+    if extra:
+        extra(lines, diff_idx)
     lines.append("}  // namespace ref::%s\n" % name)
     group.add("\n".join(lines))
 

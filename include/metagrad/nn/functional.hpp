@@ -317,7 +317,7 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
   }
   template <std::size_t K, class P, class Xs, class Vals, class St>
   void update_from(P const& p, Xs const& xs, Vals const& vals, St& s, train_mode const& m) const {
-    if constexpr (K < size) {
+    if constexpr (K < size && holds_state_from<K, St>()) {  // nothing to update after the last
       auto const& layer = std::get<K>(nodes).layer;
       [&]<class... R>(std::tuple<R...>*) {
         if constexpr (holds_state<std::tuple_element_t<K, St>>)

@@ -93,6 +93,16 @@ inline constexpr bool holds_state = true;
 template <class... E>
 inline constexpr bool holds_state<std::tuple<E...>> = (holds_state<E> || ...);
 
+/// Whether a container's state trees from layer (node) K on hold any tensor: a pass that updates
+/// state (update_state) stops after the last layer that has some.
+template <std::size_t K, class St>
+constexpr bool holds_state_from() {
+  return []<std::size_t... J>(std::index_sequence<J...>) {
+    return (holds_state<std::tuple_element_t<K + J, St>> || ...);
+  }
+  (std::make_index_sequence<std::tuple_size_v<St> - K>{});
+}
+
 template <class L, class T, class S>
 using layer_state_t = typename detail::layer_state<L, T, S>::type;
 

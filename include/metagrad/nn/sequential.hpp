@@ -209,19 +209,11 @@ struct sequential_model {
     if constexpr (holds_state<std::tuple_element_t<K, St>>)
       layer.update_state(std::get<K>(p), h, std::get<K>(s), mk);
     if constexpr (K + 1 < size) {
-      if constexpr (holds_state<decltype(tail_of<K + 1>(s))>) {
+      if constexpr (holds_state_from<K + 1, St>()) {
         auto next = eval(detail::call_in_mode(layer, std::get<K>(p), h, mk));
         update_from<K + 1>(p, as_expr(next), s, m);
       }
     }
-  }
-  /// The state entries from K on, as a tuple type (for holds_state).
-  template <std::size_t K, class St>
-  static auto tail_of(St const&) {
-    return []<std::size_t... J>(std::index_sequence<J...>) {
-      return std::tuple<std::tuple_element_t<K + J, St>...>{};
-    }
-    (std::make_index_sequence<size - K>{});
   }
   template <std::size_t K, class P, class X>
   auto apply(P const& p, X const& x) const {
