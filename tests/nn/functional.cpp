@@ -82,5 +82,7 @@ TEST_CASE("functional: a single-input model with a skip connection, batch norm a
   CHECK(std::get<0>(std::get<0>(state))(0) == doctest::Approx(7.0).epsilon(0.1));
   std::vector<std::string> names;
   M::for_each_state_named(state, [&](std::string const& n, auto const&) { names.push_back(n); });
-  CHECK(names == std::vector<std::string>{"0.running_mean", "0.running_var"});
+  CHECK(names ==
+        std::vector<std::string>{"0.running_mean", "0.running_var", "0.num_batches_tracked"});
+  CHECK(std::get<2>(std::get<0>(state)).data()[0] == 4 * 13);  // 4 epochs of 13 batches (400/32)
 }

@@ -99,6 +99,7 @@ void check_batch_norm_against_pytorch(bn_case const& r) {
   bn.update_state(std::forward_as_tuple(w, b), x2, state);
   mgt::check_close(std::get<0>(state), r.running_mean, c, 1e-12, 1e-14, "running_mean");
   mgt::check_close(std::get<1>(state), r.running_var, c, 1e-12, 1e-14, "running_var");
+  CHECK(std::get<2>(state).data()[0] == 2);  // num_batches_tracked, as PyTorch's
   auto y_eval = mg::eval(bn(std::forward_as_tuple(w, b), mg::as_expr(x), nn::inference(state)));
   mgt::check_close(y_eval, r.y_eval, n, 1e-12, 1e-14, "eval output");
   mgt::check_grads(
@@ -142,7 +143,8 @@ TEST_CASE("residual blocks and batch norm in a sequential model: state, names, m
                                           "3.0.bias", "3.1.weight", "3.1.bias", "4.weight",
                                           "4.bias"});
   CHECK(state_names == std::vector<std::string>{"1.running_mean", "1.running_var",
-                                                "3.1.running_mean", "3.1.running_var"});
+                                                "1.num_batches_tracked", "3.1.running_mean",
+                                                "3.1.running_var", "3.1.num_batches_tracked"});
   mg::tensor<double, In> x(mg::extents<2>{{8, 4}});
   for (mg::index_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.7 * static_cast<double>(i));
   // The residual's value: h + body(h), body run in the same mode.
@@ -178,5 +180,6 @@ TEST_CASE("residual blocks and batch norm in a sequential model: state, names, m
   CHECK(std::get<0>(std::get<1>(std::get<3>(state)))(0) ==
         doctest::Approx(0.1 * m0 + 0.9 * before));
   CHECK(std::get<0>(std::get<1>(state))(0) != 0.0);
+  CHECK(std::get<2>(std::get<1>(std::get<3>(state))).data()[0] == 1);
   CHECK(std::get<0>(std::get<0>(grads)).size() == 24);
 }

@@ -64,7 +64,9 @@ tensor_ref named(std::string name, tensor<T, Shape, device::cpu>& t) {
   auto stage = [&t, name](safetensors_file const& f) -> std::function<void()> {
     tensor_info const& info = f.info(name);
     extents<Shape::rank> e;
-    std::copy(info.shape.begin(), info.shape.end(), e.d.begin());
+    // A scalar (batch norm's num_batches_tracked) has no extents: copying none into e's empty
+    // array is a null destination g++ 12 rejects under -Werror=nonnull.
+    if constexpr (Shape::rank > 0) std::copy(info.shape.begin(), info.shape.end(), e.d.begin());
     auto fresh =
         std::make_shared<tensor<T, Shape, device::cpu>>(e, metagrad::detail::uninitialized_t{});
     f.read_bytes(info, fresh->data());

@@ -2,13 +2,19 @@
 // batch_norm: per-channel normalisation of (N, C, ...) as torch.nn.BatchNorm1d/2d/3d (channel axis
 // 1; weight ones, bias zeros, eps 1e-5, momentum 0.1). In training it normalises by the batch's
 // mean and biased variance over every axis but the channel's, and updates the running statistics
-// (running = (1 - momentum) running + momentum batch, the variance unbiased as PyTorch's); in eval
-// mode it uses the running ones. Those live in the model's state (see mode.hpp), named
-// "running_mean" and "running_var" as in PyTorch's state_dict (num_batches_tracked is not kept).
+// (running = (1 - momentum) running + momentum batch, the variance unbiased as PyTorch's; with
+// momentum = std::nullopt, PyTorch's momentum=None, the cumulative average: momentum 1/n at the
+// n-th batch); in eval mode it uses the running ones. Those live in the model's state (see
+// mode.hpp), named as in PyTorch's state_dict: "running_mean", "running_var" and
+// "num_batches_tracked", the number of batches folded in, an int64 scalar as PyTorch's, so
+// state_dicts load both ways (the state is never optimized or differentiated, so its leaves need
+// not share the parameters' element type: checkpoints save it as I64).
 // The training graph has no side effect: update_state(params, x, state) folds a batch's statistics
 // into the running ones (sequential's update_state calls it on the batch each layer sees).
 #pragma once
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "../eval/evaluate.hpp"
@@ -33,13 +39,15 @@ struct batch_norm_called_without_state {
   static constexpr bool value = false;
 };
 
-/// Batch normalisation over axis 1, e.g. batch_norm{} or batch_norm{.momentum = 0.01}.
+/// Batch normalisation over axis 1, e.g. batch_norm{}, batch_norm{.momentum = 0.01}, or
+/// batch_norm{.momentum = std::nullopt} (a cumulative average, as PyTorch's momentum=None).
 struct batch_norm {
   static constexpr std::string_view name = "batch_norm";
   static constexpr std::array<std::string_view, 2> param_names{"weight", "bias"};
-  static constexpr std::array<std::string_view, 2> state_names{"running_mean", "running_var"};
+  static constexpr std::array<std::string_view, 3> state_names{"running_mean", "running_var",
+                                                               "num_batches_tracked"};
   double eps = 1e-5;
-  double momentum = 0.1;
+  std::optional<double> momentum = 0.1;
 
   template <class S>
   static constexpr bool accepts = S::rank >= 2 && S::dims[1] != dyn;
@@ -53,8 +61,10 @@ struct batch_norm {
   using output = S;
   template <class T, class S>
   using params = std::tuple<tensor<T, shape<channels<S>()>>, tensor<T, shape<channels<S>()>>>;
+  /// Running mean and variance (element type T), and the number of batches folded in (int64).
   template <class T, class S>
-  using state = std::tuple<tensor<T, shape<channels<S>()>>, tensor<T, shape<channels<S>()>>>;
+  using state = std::tuple<tensor<T, shape<channels<S>()>>, tensor<T, shape<channels<S>()>>,
+                           tensor<std::int64_t, shape<>>>;
   template <class S>
   static constexpr index_t param_count = 2 * channels<S>();
   template <class S>
@@ -64,12 +74,13 @@ struct batch_norm {
   params<T, S> init(rng) const {
     return detail::ones_and_zeros<params<T, S>>();
   }
-  /// Running mean zeros, running variance ones, as PyTorch's.
+  /// Running mean zeros, running variance ones, no batches tracked, as PyTorch's.
   template <class T, class S>
   state<T, S> init_state() const {
     state<T, S> s;
     std::fill(std::get<0>(s).begin(), std::get<0>(s).end(), T(0));
     std::fill(std::get<1>(s).begin(), std::get<1>(s).end(), T(1));
+    std::get<2>(s).data()[0] = 0;
     return s;
   }
 
@@ -92,7 +103,8 @@ struct batch_norm {
            per_channel<decltype(e)>(std::get<1>(p));
   }
 
-  /// Folds the statistics of the batch x into the running ones, as one PyTorch training step.
+  /// Folds the statistics of the batch x into the running ones, as one PyTorch training step:
+  /// num_batches_tracked counts it, and momentum = nullopt weighs it 1/num_batches_tracked.
   template <class P, class X, class St>
   void update_state(P const&, X const& x, St& s, train_mode const& = {}) const {
     auto e = as_expr(x);
@@ -104,18 +116,20 @@ struct batch_norm {
     double const unbiased = n > 1 ? n / (n - 1) : 1.0;
     T* running_mean = std::get<0>(s).data();
     T* running_var = std::get<1>(s).data();
+    std::int64_t const tracked = ++std::get<2>(s).data()[0];
+    double const factor = momentum.value_or(1.0 / static_cast<double>(tracked));
     for (std::size_t i = 0; i < c; ++i) {
       running_mean[i] =
-          static_cast<T>((1 - momentum) * running_mean[i] + momentum * batch_mean.data()[i]);
-      running_var[i] = static_cast<T>((1 - momentum) * running_var[i] +
-                                      momentum * unbiased * batch_var.data()[i]);
+          static_cast<T>((1 - factor) * running_mean[i] + factor * batch_mean.data()[i]);
+      running_var[i] =
+          static_cast<T>((1 - factor) * running_var[i] + factor * unbiased * batch_var.data()[i]);
     }
   }
 
   /// Eval: the running statistics.
   template <class P, class X, class St>
   auto operator()(P const& p, X const& x, eval_mode<St> const& m) const {
-    static_assert(std::tuple_size_v<St> == 2 || batch_norm_called_without_state<St>::value,
+    static_assert(std::tuple_size_v<St> == 3 || batch_norm_called_without_state<St>::value,
                   "batch_norm: needs the model's state (its running statistics): call "
                   "model(params, x, nn::inference(state))");
     auto e = as_expr(x);
