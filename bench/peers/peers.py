@@ -6,6 +6,8 @@ same tasks, float32, with the thread count set through each library:
     mlp_small_b<B>     one SGD step (lr 0.05, softmax CE) of 784-128-10 ReLU, B = 16 .. 256
     mlp_wide_b256      one SGD step of 784-512-512-10
     lenet_b32          one SGD step of the LeNet-5-style CNN of bench/lenet.cpp on (32,1,28,28)
+    lstm               one SGD step (lr 0.1, softmax CE) of bench/lstm.cpp's LSTM 32 -> 64 (batch
+                       first, batch 16, 32 steps) with a dense head 64 -> 10 on the last step
     fused_fwd          sigmoid(0.7x + 0.1) * tanh(x) over 1M floats
     fused_grad         its sum and the gradient w.r.t. x
 
@@ -25,7 +27,10 @@ intra_op_parallelism_threads=1 for one thread (set before jax is imported), the 
 import argparse, json, os, statistics, sys, time
 
 ALL_TASKS = ["or_gate", "mlp_small_b16", "mlp_small_b32", "mlp_small_b64", "mlp_small_b128",
-             "mlp_small_b256", "mlp_wide_b256", "lenet_b32", "fused_fwd", "fused_grad"]
+             "mlp_small_b256", "mlp_wide_b256", "lenet_b32", "lstm", "fused_fwd", "fused_grad"]
+
+# lstm: batch, steps, input width, hidden width, classes (bench/lstm.cpp)
+LSTM_B, LSTM_T, LSTM_D, LSTM_H, LSTM_C = 16, 32, 32, 64, 10
 
 
 def measure(step, reps=5, min_time=0.2, warmup=5):
@@ -106,6 +111,18 @@ def torch_tasks(threads, compiled):
             b = batch_of(task)
             x, y = torch.rand(b, 1, 28, 28), torch.randint(0, 10, (b,))
             return sgd_step(model, tn.functional.cross_entropy, x, y, 0.05)
+        if task == "lstm":
+            class LstmHead(tn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.lstm = tn.LSTM(LSTM_D, LSTM_H, batch_first=True)
+                    self.head = tn.Linear(LSTM_H, LSTM_C)
+
+                def forward(self, x):
+                    return self.head(self.lstm(x)[0][:, -1])
+            x = torch.rand(LSTM_B, LSTM_T, LSTM_D) * 2 - 1
+            y = torch.randint(0, LSTM_C, (LSTM_B,))
+            return sgd_step(LstmHead(), tn.functional.cross_entropy, x, y, 0.1)
         x = torch.rand(1 << 20) * 6 - 3
         if task == "fused_fwd":
             f = maybe(lambda x: torch.sigmoid(0.7 * x + 0.1) * torch.tanh(x))
@@ -215,6 +232,34 @@ def jax_tasks(threads):
                 h = jax.nn.relu(h @ p[3][0] + p[3][1])
                 return ce(h @ p[4][0] + p[4][1], y)
             return sgd(loss, params, x, y, 0.05)
+        if task == "lstm":
+            ks = [jax.random.fold_in(key, i) for i in range(6)]
+            bound = 1.0 / (LSTM_H ** 0.5)
+            G = 4 * LSTM_H
+
+            def u(k, shape):
+                return jax.random.uniform(k, shape, minval=-bound, maxval=bound)
+            # torch's layout and gate order (i, f, g, o): w_ih (4H, D), w_hh (4H, H)
+            params = [u(ks[0], (G, LSTM_D)), u(ks[1], (G, LSTM_H)), u(ks[2], (G,)),
+                      u(ks[3], (G,)), dense_init(ks[4], LSTM_H, LSTM_C)]
+            x = jax.random.uniform(key, (LSTM_B, LSTM_T, LSTM_D), minval=-1.0, maxval=1.0)
+            y = jax.random.randint(key, (LSTM_B,), 0, LSTM_C)
+
+            def loss(p, x, y):
+                w_ih, w_hh, b_ih, b_hh, (w, b) = p
+                xs = jnp.swapaxes(x, 0, 1) @ w_ih.T + (b_ih + b_hh)  # (T, B, 4H)
+
+                def cell(hc, z):
+                    h, c = hc
+                    z = z + h @ w_hh.T
+                    i, f, g, o = jnp.split(z, 4, axis=1)
+                    c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+                    h = jax.nn.sigmoid(o) * jnp.tanh(c)
+                    return (h, c), None
+                zero = jnp.zeros((x.shape[0], LSTM_H), x.dtype)
+                (h, _), _ = jax.lax.scan(cell, (zero, zero), xs)
+                return ce(h @ w + b, y)
+            return sgd(loss, params, x, y, 0.1)
         x = jax.random.uniform(key, (1 << 20,), minval=-3.0, maxval=3.0)
 
         def f(x):
@@ -254,7 +299,7 @@ def main():
             continue
         # or_gate and fused have no thread argument in the C++ programs (one thread): the
         # 2-thread figures of those get their own contender name.
-        threaded = task.startswith(("mlp", "lenet"))
+        threaded = task.startswith(("mlp", "lenet", "lstm"))
         name = f"BM_{task}_{who}/{a.threads}" if threaded else (
             f"BM_{task}_{who}" if a.threads == 1 else f"BM_{task}_{who}_{a.threads}threads")
         print(f"{task:<16} {who:<14} t={a.threads}: {wall * 1e6:12.1f} us wall "
