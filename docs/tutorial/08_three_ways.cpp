@@ -64,8 +64,10 @@ int main() {
   nn::module<classifier> mod;
   classifier cp{decltype(classifier::fc1)::init(mg::rng{1}),
                 decltype(classifier::fc2)::init(mg::rng{2})};
-  static_assert(nn::module<classifier>::param_count == (4 * 32 + 32) + (32 * 3 + 3));
-  std::printf("%s", nn::module<classifier>::summary().c_str());
+  using C = nn::module<classifier>;
+  static_assert(C::param_count == (4 * 32 + 32) + (32 * 3 + 3));
+  static_assert(C::flops<In> == decltype(seq)::flops<In>);  // read from forward's type
+  std::printf("%s", C::summary<In>().c_str());
   // [struct-use]
 
   // [fit]

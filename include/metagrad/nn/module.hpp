@@ -16,10 +16,15 @@
 // names are the fields' ("fc1.weight"), so PyTorch modules with the same attribute names
 // exchange state_dicts with it. A forward taking a mode after x, forward(x, mode, fields...),
 // gets nn::training(key) or nn::inference(...) (see mode.hpp); otherwise modes are ignored.
+// Its cost for an input shape is read from the type of the expression forward returns (in eval
+// mode; see cost.hpp): e.g. static_assert(nn::module<mlp>::flops<shape<dyn, 784>> == 203392);
+// module<mlp>::summary<shape<dyn, 784>>() prints it with the parameters.
 #pragma once
 #include <string>
+#include <utility>
 
 #include "../expr/tree.hpp"
+#include "cost.hpp"
 #include "layer.hpp"
 #include "mode.hpp"
 
@@ -38,7 +43,23 @@ consteval index_t leaves_size() {
     return Tree::shape_type::static_size;
   }
 }
+/// The element type of a tree's first leaf (a parameter struct's first tensor's).
+template <class Tree>
+struct first_leaf_value {
+  using type = typename Tree::value_type;
+};
+template <class Tree>
+requires is_tree_node<Tree>
+struct first_leaf_value<Tree> {
+  using type = typename first_leaf_value<tree_child_t<Tree, 0>>::type;
+};
 }  // namespace detail
+
+/// Named in the diagnostic: a struct model's cost is per example of a leading dyn (batch) extent.
+template <class InputShape>
+struct module_input_needs_dyn_batch {
+  static constexpr bool value = false;
+};
 
 template <parameter_struct S>
 struct module {
@@ -62,6 +83,29 @@ struct module {
     });
   }
 
+  /// The type of the expression the model computes (in eval mode) on an input of shape In.
+  template <class In>
+  using expression = decltype(std::declval<module const&>()(
+      std::declval<S const&>(),
+      std::declval<tensor_view<typename detail::first_leaf_value<S>::type, In> const&>(),
+      eval_mode<>{}));
+  /// What evaluating it costs per example (cost.hpp): FLOPs and activation values.
+  template <class In>
+  static constexpr cost_totals cost = [] {
+    static_assert((In::rank >= 1 && In::dims[0] == dyn) || module_input_needs_dyn_batch<In>::value,
+                  "module: costs are per example: the input shape's leading (batch) extent must "
+                  "be dyn, e.g. shape<dyn, 784>");
+    return expression_cost<expression<In>>;
+  }();
+  /// Floating-point operations of one example's forward pass (multiply-adds count two), read
+  /// from the forward's expression type, e.g. static_assert(module<mlp>::flops<In> == 203392).
+  template <class In>
+  static constexpr index_t flops = cost<In>.flops;
+  /// Values one example's forward pass writes to memory (what eval materializes: the result,
+  /// and each non-elementwise node and its elementwise operands; see cost.hpp).
+  template <class In>
+  static constexpr index_t activations = cost<In>.activations;
+
   /// Calls f(name, tensor) for every parameter, named by field ("fc1.weight").
   template <class P, class F>
   static void for_each_named(P&& p, F&& f) {
@@ -70,12 +114,25 @@ struct module {
 
   /// A table of the parameters: name, shape, count; then the total.
   static std::string summary() {
-    std::string s = "parameter            shape                count\n";
-    add_rows<S>(s, "");
-    return s + "total parameters: " + std::to_string(param_count) + "\n";
+    return parameter_table() + "total parameters: " + std::to_string(param_count) + "\n";
+  }
+  /// A table like keras' model.summary() for input shape In: the forward's non-elementwise ops
+  /// (op, output shape, FLOPs per example) and its fused elementwise ones, the parameters; then
+  /// the totals, as sequential's summary gives them.
+  template <class In>
+  static std::string summary() {
+    return cost_table<expression<In>>() + "\n" + parameter_table() +
+           "total parameters: " + std::to_string(param_count) +
+           ", forward FLOPs per example: " + detail::cost_string(flops<In>) +
+           ", activation values per example: " + detail::cost_string(activations<In>) + "\n";
   }
 
  private:
+  static std::string parameter_table() {
+    std::string s = "parameter            shape                count\n";
+    add_rows<S>(s, "");
+    return s;
+  }
   template <class P, class F>
   static auto call(P const& p, F&& f) {
     if constexpr (std::is_same_v<P, S>)

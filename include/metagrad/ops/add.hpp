@@ -9,6 +9,16 @@ namespace metagrad {
 struct add_op : elementwise_binary<add_op> {
   static constexpr char const* name = "add";
   static constexpr zero_rule zeros = zero_rule::all;
+  /// Cost (nn/cost.hpp): one operation per value, none for a contraction's bias (a matmul's or
+  /// conv2d's result plus a value with no batch extent): FLOPs count multiply-adds, as the
+  /// layers' flops<In> do.
+  template <class A, class B>
+  static constexpr bool is_bias_add = (detail::is_contraction<A> &&
+                                       detail::per_example_size<shape_t<B>>() == 0) ||
+                                      (detail::is_contraction<B> &&
+                                       detail::per_example_size<shape_t<A>>() == 0);
+  template <class Out, class A, class B>
+  static constexpr index_t flops = is_bias_add<A, B> ? 0 : detail::per_example_size<Out>();
   template <class T>
   METAGRAD_HOST_DEVICE static T apply(T a, T b) {
     return a + b;

@@ -11,6 +11,9 @@ template <bool Keep, int Axis>
 struct argmax_op {
   static constexpr char const* name = "argmax";
   static constexpr int axis = Axis;
+  /// Cost (nn/cost.hpp): one comparison per input value.
+  template <class Out, class X>
+  static constexpr index_t flops = detail::per_example_size<shape_t<X>>();
   static constexpr bool keep = Keep;
   static constexpr std::array<int, 1> axes{Axis};
 

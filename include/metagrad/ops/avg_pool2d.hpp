@@ -18,6 +18,10 @@ struct avg_pool2d_op {
   static constexpr char const* name = "avg_pool2d";
   static constexpr zero_rule zeros = zero_rule::any;
   static constexpr pool2d_params params = P;
+  /// Cost (nn/cost.hpp): one operation per output value and window element.
+  template <class Out, class X>
+  static constexpr index_t flops = detail::cost_product(P.kernel.h* P.kernel.w,
+                                                        detail::per_example_size<Out>());
 
   template <class S>
   using result_shape = shape_from<detail::pooled_dims<S, P>()>;

@@ -15,6 +15,9 @@ struct broadcast_to_op : elementwise_tag {
   }
   static constexpr char const* name = "broadcast_to";
   static constexpr zero_rule zeros = zero_rule::any;
+  /// Free: a read with stride 0 (nn/cost.hpp).
+  template <class Out, class... Args>
+  static constexpr index_t flops = 0;
   extents<Shape::rank> target;
 
   template <class S>

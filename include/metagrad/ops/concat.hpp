@@ -56,6 +56,9 @@ template <std::size_t Axis>
 struct concat_op {
   static constexpr char const* name = "concat";
   static constexpr zero_rule zeros = zero_rule::all;
+  /// Cost (nn/cost.hpp): none, it moves values.
+  template <class Out, class... Args>
+  static constexpr index_t flops = 0;
 
   template <class... S>
   using result_shape = shape_from<detail::concat_dims<Axis, S...>()>;

@@ -69,6 +69,11 @@ struct conv2d_op {
   static constexpr char const* name = "conv2d";
   static constexpr zero_rule zeros = zero_rule::any;
   static constexpr conv2d_params params = P;
+  /// Cost (nn/cost.hpp): a multiply-add per output value and weight of its filter (C/G*KH*KW).
+  static constexpr bool contracts = true;
+  template <class Out, class X, class W>
+  static constexpr index_t flops = 2 * shape_t<W>::dims[1] * shape_t<W>::dims[2] *
+                                   shape_t<W>::dims[3] * detail::per_example_size<Out>();
 
   template <class X, class W>
   using result_shape = shape_from<detail::conv2d_dims<X, W, P>()>;

@@ -19,6 +19,9 @@ struct dropout_mask_op {
     return a.p == b.p && a.key.key == b.key.key;
   }
   static constexpr char const* name = "dropout_mask";
+  /// Cost (nn/cost.hpp): none; the mask's product with the input is the dropout's operation.
+  template <class Out, class... Args>
+  static constexpr index_t flops = 0;
   double p = 0;  ///< the probability of a zero
   rng key{0};
 

@@ -11,8 +11,39 @@
 
 namespace metagrad {
 
+namespace detail {
+/// Cost rules (summed by nn/cost.hpp): each op's flops<Out, Args...> is its forward pass's
+/// floating-point operations per example, for result shape Out and argument expression types
+/// Args; a multiply-add counts two. The values per example of S: the product of its extents
+/// after a leading dyn (the batch), 0 without one (a parameter's value is no example's), dyn if
+/// another extent is dyn.
+template <class S>
+constexpr index_t per_example_size() {
+  if constexpr (S::rank == 0) {
+    return 0;
+  } else {
+    if (S::dims[0] != dyn) return 0;
+    index_t n = 1;
+    for (std::size_t i = 1; i < S::rank; ++i) n = S::dims[i] == dyn ? dyn : n * S::dims[i];
+    return n;
+  }
+}
+/// a * b, dyn if either is.
+constexpr index_t cost_product(index_t a, index_t b) { return a == dyn || b == dyn ? dyn : a * b; }
+/// Whether E is a node of a contraction (its op says `contracts`: matmul, conv2d), whose bias
+/// add the FLOP count leaves out.
+template <class E>
+inline constexpr bool is_contraction = false;
+template <class E>
+requires requires { E::op_type::contracts; }
+inline constexpr bool is_contraction<E> = true;
+}  // namespace detail
+
 template <class Derived>
 struct elementwise_unary : elementwise_tag {
+  /// One operation per value.
+  template <class Out, class... Args>
+  static constexpr index_t flops = detail::per_example_size<Out>();
   static constexpr zero_rule zeros = zero_rule::never;
   template <class S>
   using result_shape = S;
@@ -24,6 +55,9 @@ struct elementwise_unary : elementwise_tag {
 
 template <class Derived>
 struct elementwise_binary : elementwise_tag {
+  /// One operation per value.
+  template <class Out, class... Args>
+  static constexpr index_t flops = detail::per_example_size<Out>();
   template <class A, class B>
   using result_shape = broadcast_shape<A, B>;
   template <class A, class B>

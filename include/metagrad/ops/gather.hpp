@@ -31,6 +31,9 @@ template <std::size_t Axis>
 struct take_along_axis_op {
   static constexpr char const* name = "take_along_axis";
   static constexpr zero_rule zeros = zero_rule::any;
+  /// Cost (nn/cost.hpp): none, it moves values.
+  template <class Out, class... Args>
+  static constexpr index_t flops = 0;
 
   /// idx's dims, where a dyn one off Axis takes x's static extent.
   template <class X, class I>
@@ -63,6 +66,9 @@ template <std::size_t Axis>
 struct take_op {
   static constexpr char const* name = "take";
   static constexpr zero_rule zeros = zero_rule::any;
+  /// Cost (nn/cost.hpp): none, it moves values.
+  template <class Out, class... Args>
+  static constexpr index_t flops = 0;
 
   template <class X, class I>
   static consteval auto dims() {

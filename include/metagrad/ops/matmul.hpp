@@ -88,6 +88,11 @@ struct matmul_op {
   static constexpr char const* name = "matmul";
   static constexpr zero_rule zeros = zero_rule::any;
   static constexpr bool trans_a = TA, trans_b = TB;
+  /// Cost (nn/cost.hpp): a multiply-add (two FLOPs) per output value and step of K.
+  static constexpr bool contracts = true;
+  template <class Out, class A, class B>
+  static constexpr index_t flops = detail::cost_product(
+      2 * detail::matmul_dims<shape_t<A>, shape_t<B>, TA, TB>::ka, detail::per_example_size<Out>());
 
   template <class A, class B>
   using result_shape = shape_from<detail::matmul_dims<A, B, TA, TB>::result()>;

@@ -21,6 +21,10 @@ template <pool2d_params P>
 struct max_pool2d_op {
   static constexpr char const* name = "max_pool2d";
   static constexpr pool2d_params params = P;
+  /// Cost (nn/cost.hpp): one operation per output value and window element.
+  template <class Out, class X>
+  static constexpr index_t flops = detail::cost_product(P.kernel.h* P.kernel.w,
+                                                        detail::per_example_size<Out>());
 
   template <class S>
   using result_shape = detail::pooled_shape<P, S>;

@@ -20,6 +20,9 @@ template <auto Perm>
 struct permute_op {
   static constexpr char const* name = "permute";
   static constexpr zero_rule zeros = zero_rule::any;
+  /// Cost (nn/cost.hpp): none, it moves values.
+  template <class Out, class... Args>
+  static constexpr index_t flops = 0;
   static constexpr auto perm = Perm;
   static constexpr std::size_t rank = Perm.size();
 

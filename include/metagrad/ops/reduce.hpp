@@ -76,6 +76,9 @@ struct reduce_op {
   static constexpr zero_rule zeros = detail::zeros_of<Kind>();
   static constexpr auto axes = Axes;
   static constexpr bool keep = Keep;
+  /// Cost (nn/cost.hpp): one operation per input value.
+  template <class Out, class X>
+  static constexpr index_t flops = detail::per_example_size<shape_t<X>>();
   template <class S>
   using result_shape = shape_from<detail::reduced_dims<S::rank, Keep, Axes>(S::dims)>;
   template <class S>

@@ -18,6 +18,9 @@ struct reshape_op {
   friend bool operator==(reshape_op const&, reshape_op const&) = default;
   static constexpr char const* name = "reshape";
   static constexpr zero_rule zeros = zero_rule::any;
+  /// Cost (nn/cost.hpp): none, it moves values.
+  template <class Out, class... Args>
+  static constexpr index_t flops = 0;
   extents<Shape::rank> target;
 
   template <class S>

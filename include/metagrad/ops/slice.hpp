@@ -52,6 +52,9 @@ template <std::size_t Axis, index_t Begin, index_t End, index_t Step>
 struct slice_op {
   static constexpr char const* name = "slice";
   static constexpr zero_rule zeros = zero_rule::any;
+  /// Cost (nn/cost.hpp): none, it moves values.
+  template <class Out, class... Args>
+  static constexpr index_t flops = 0;
   static constexpr index_t count(index_t n) {
     return n == dyn ? dyn : detail::slice_indices(Begin, End, Step, n).count;
   }

@@ -10,6 +10,9 @@ namespace metagrad {
 
 struct where_op : elementwise_tag {
   static constexpr char const* name = "where";
+  /// One operation per value (nn/cost.hpp).
+  template <class Out, class... Args>
+  static constexpr index_t flops = detail::per_example_size<Out>();
   template <class C, class A, class B>
   using result_shape = typename broadcast_all<C, A, B>::type;
   template <class C, class A, class B>

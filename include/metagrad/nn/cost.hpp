@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+// The cost of an expression, read from its type at compile time: FLOPs per example, the sum of
+// each node's op's cost rule (flops<Out, Args...>, next to the op: matmul 2*K per output value,
+// conv2d 2*C/G*KH*KW, pooling one per window element, reductions one per input value,
+// elementwise ops one per value, a contraction's bias add and data movement none; see
+// ops/elementwise.hpp), and activation values per example, what evaluating it writes to memory:
+// the result, every non-elementwise node but a reshape, and every elementwise tree a
+// non-elementwise node reads (a reshape passes its reader's need on). Per example means per
+// unit of the leading dyn extent (the batch); values without one (a parameter's transpose) are
+// no example's and count none. A node that occurs twice in the tree counts twice (the type
+// cannot tell one value read twice from two equal-shaped ones), as an evaluation without a
+// trace computes it twice. module<S> (module.hpp) reports these for a struct model's forward.
+// e.g. static_assert(nn::expression_cost<decltype(expr)>.flops == 2 * 784 * 128);
+#pragma once
+#include <algorithm>
+#include <string>
+
+#include "../ops/reshape.hpp"
+#include "../shape/shape.hpp"
+
+namespace metagrad::nn {
+
+/// Named in the diagnostic: an op in a costed expression has no flops<Out, Args...> rule.
+template <class Op>
+struct op_has_no_cost_rule {
+  static constexpr bool value = false;
+};
+
+/// FLOPs and activation values per example (dyn when an extent other than the batch is dyn).
+struct cost_totals {
+  index_t flops = 0;
+  index_t activations = 0;
+};
+
+namespace detail {
+constexpr index_t cost_sum(index_t a, index_t b) { return a == dyn || b == dyn ? dyn : a + b; }
+constexpr cost_totals operator+(cost_totals a, cost_totals b) {
+  return {cost_sum(a.flops, b.flops), cost_sum(a.activations, b.activations)};
+}
+
+template <class Op, class Out, class... Args>
+concept has_cost_rule = requires {
+  Op::template flops<Out, Args...>;
+};
+
+template <bool Read, class E>
+constexpr cost_totals cost_of(E const*) {
+  return {};  // a leaf: in memory already (a view), or a constant
+}
+/// The cost of a node and the nodes below it; Read: a non-elementwise node reads it (or it is
+/// the result), so its value is written to memory even when it is elementwise.
+template <bool Read, class Op, class... Args>
+constexpr cost_totals cost_of(metagrad::node<Op, Args...> const*) {
+  using N = metagrad::node<Op, Args...>;
+  using Out = typename N::shape_type;
+  static_assert(has_cost_rule<Op, Out, Args...> || op_has_no_cost_rule<Op>::value,
+                "cost: an op of the expression has no cost rule; give its op struct "
+                "flops<Out, Args...> (see ops/elementwise.hpp)");
+  if constexpr (!has_cost_rule<Op, Out, Args...>) {
+    return {};
+  } else {
+    constexpr bool elementwise = is_elementwise_op<Op>;
+    constexpr bool stored = !reshape_node<N> && (Read || !elementwise);
+    constexpr bool args_read = reshape_node<N> ? Read : !elementwise;
+    constexpr cost_totals own{Op::template flops<Out, Args...>,
+                              stored ? metagrad::detail::per_example_size<Out>() : 0};
+    return (own + ... + cost_of<args_read>(static_cast<Args const*>(nullptr)));
+  }
+}
+
+/// A count as text: "dyn" for dyn.
+inline std::string cost_string(index_t n) { return n == dyn ? "dyn" : std::to_string(n); }
+inline void cost_row(std::string& s, std::string name, std::string out, index_t flops) {
+  name.resize(std::max<std::size_t>(name.size(), 21), ' ');
+  out.resize(std::max<std::size_t>(out.size(), 21), ' ');
+  s += name + out + cost_string(flops) + "\n";
+}
+/// Appends a row per non-elementwise node but a reshape, arguments first: op, output shape
+/// ("[B, 128]"), FLOPs per example; sums the elementwise nodes' FLOPs into fused.
+template <class E>
+void cost_rows(std::string&, index_t&, E const*) {}
+template <class Op, class... Args>
+void cost_rows(std::string& s, index_t& fused, metagrad::node<Op, Args...> const*) {
+  (cost_rows(s, fused, static_cast<Args const*>(nullptr)), ...);
+  using N = metagrad::node<Op, Args...>;
+  constexpr index_t flops = Op::template flops<typename N::shape_type, Args...>;
+  if constexpr (is_elementwise_op<Op>)
+    fused = cost_sum(fused, flops);
+  else if constexpr (!reshape_node<N>)
+    cost_row(s, Op::name, dims_string(N::shape_type::dims, "B"), flops);
+}
+}  // namespace detail
+
+/// The cost of evaluating an expression of type E, per example (see the top of this file).
+template <class E>
+inline constexpr cost_totals expression_cost =
+    detail::cost_of<true>(static_cast<E const*>(nullptr));
+
+/// A table of E's non-elementwise nodes (op, output shape, FLOPs per example), arguments first,
+/// then one row for its elementwise ops, which evaluation fuses into loops.
+template <class E>
+std::string cost_table() {
+  std::string s = "op                   output shape         FLOPs\n";
+  index_t fused = 0;
+  detail::cost_rows(s, fused, static_cast<E const*>(nullptr));
+  detail::cost_row(s, "elementwise (fused)", "", fused);
+  return s;
+}
+
+}  // namespace metagrad::nn
