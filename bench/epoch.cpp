@@ -24,6 +24,8 @@
 #include <numeric>
 #include <vector>
 
+#include "support/alloc_count.hpp"
+
 #if METAGRAD_BENCH_WITH_TORCH
 #include <torch/torch.h>
 #endif
@@ -37,6 +39,8 @@ namespace {
 using Sample = mg::shape<784>;
 using In = data::batched_t<Sample>;
 constexpr mg::index_t batch_size = 64;
+/// The batches of an epoch (60000 images; the last one partial): allocs_per_step counts per batch.
+constexpr double steps_per_epoch = (60000 + batch_size - 1) / batch_size;
 
 auto mlp() { return nn::sequential(nn::dense<128>{}, nn::relu{}, nn::dense<10>{}); }
 using model_t = decltype(mlp());
@@ -180,9 +184,12 @@ void BM_epoch_mlp_metagrad(benchmark::State& state) {
   mg::set_num_threads(static_cast<int>(state.range(0)));
   metagrad_run run;
   run.epoch(20);  // warm-up
-  for (auto _ : state) {
-    float loss = run.epoch();
-    benchmark::DoNotOptimize(loss);
+  {
+    metagrad_bench::allocations_per_step count(state, steps_per_epoch);
+    for (auto _ : state) {
+      float loss = run.epoch();
+      benchmark::DoNotOptimize(loss);
+    }
   }
   mg::set_num_threads(1);
   state.counters["threads"] = static_cast<double>(state.range(0));
@@ -201,9 +208,12 @@ void BM_epoch_mlp_libtorch(benchmark::State& state) {
   torch::set_num_threads(static_cast<int>(state.range(0)));
   metagrad_run init;
   torch_run run(init.params);
-  for (auto _ : state) {
-    float loss = run.epoch();
-    benchmark::DoNotOptimize(loss);
+  {
+    metagrad_bench::allocations_per_step count(state, steps_per_epoch);
+    for (auto _ : state) {
+      float loss = run.epoch();
+      benchmark::DoNotOptimize(loss);
+    }
   }
   torch::set_num_threads(1);
   state.counters["threads"] = static_cast<double>(state.range(0));

@@ -21,6 +21,8 @@
 #include <metagrad/metagrad.hpp>
 #include <random>
 
+#include "support/alloc_count.hpp"
+
 #if METAGRAD_BENCH_WITH_TORCH
 #include <torch/torch.h>
 #endif
@@ -182,10 +184,14 @@ void BM_fused_fwd_metagrad(benchmark::State& state) {
   check_agreement();
   auto const& x = input();
   vec out(mg::extents<1>{{n}});
-  for (auto _ : state) {
-    fwd_metagrad(out, x);
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
+  fwd_metagrad(out, x);  // warm-up
+  {
+    metagrad_bench::allocations_per_step count(state);
+    for (auto _ : state) {
+      fwd_metagrad(out, x);
+      benchmark::DoNotOptimize(out.data());
+      benchmark::ClobberMemory();
+    }
   }
   set_counters(state);
 }
@@ -195,10 +201,14 @@ void BM_fused_fwd_eigen(benchmark::State& state) {
   check_agreement();
   auto x = input_array();
   array out(n);
-  for (auto _ : state) {
-    fwd_eigen(out, x);
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
+  fwd_eigen(out, x);  // warm-up
+  {
+    metagrad_bench::allocations_per_step count(state);
+    for (auto _ : state) {
+      fwd_eigen(out, x);
+      benchmark::DoNotOptimize(out.data());
+      benchmark::ClobberMemory();
+    }
   }
   set_counters(state);
 }
@@ -208,11 +218,15 @@ void BM_fused_grad_metagrad(benchmark::State& state) {
   check_agreement();
   auto const& x = input();
   vec dx(mg::extents<1>{{n}});
-  for (auto _ : state) {
-    float v = grad_metagrad(dx, x);
-    benchmark::DoNotOptimize(v);
-    benchmark::DoNotOptimize(dx.data());
-    benchmark::ClobberMemory();
+  grad_metagrad(dx, x);  // warm-up
+  {
+    metagrad_bench::allocations_per_step count(state);
+    for (auto _ : state) {
+      float v = grad_metagrad(dx, x);
+      benchmark::DoNotOptimize(v);
+      benchmark::DoNotOptimize(dx.data());
+      benchmark::ClobberMemory();
+    }
   }
   set_counters(state);
 }
@@ -222,11 +236,15 @@ void BM_fused_grad_eigen(benchmark::State& state) {
   check_agreement();
   auto x = input_array();
   array dx(n);
-  for (auto _ : state) {
-    float v = grad_eigen(dx, x);
-    benchmark::DoNotOptimize(v);
-    benchmark::DoNotOptimize(dx.data());
-    benchmark::ClobberMemory();
+  grad_eigen(dx, x);  // warm-up
+  {
+    metagrad_bench::allocations_per_step count(state);
+    for (auto _ : state) {
+      float v = grad_eigen(dx, x);
+      benchmark::DoNotOptimize(v);
+      benchmark::DoNotOptimize(dx.data());
+      benchmark::ClobberMemory();
+    }
   }
   set_counters(state);
 }
@@ -236,11 +254,15 @@ void BM_fused_grad_eigen_two_pass(benchmark::State& state) {
   check_agreement();
   auto x = input_array();
   array dx(n);
-  for (auto _ : state) {
-    float v = grad_eigen_two_pass(dx, x);
-    benchmark::DoNotOptimize(v);
-    benchmark::DoNotOptimize(dx.data());
-    benchmark::ClobberMemory();
+  grad_eigen_two_pass(dx, x);  // warm-up
+  {
+    metagrad_bench::allocations_per_step count(state);
+    for (auto _ : state) {
+      float v = grad_eigen_two_pass(dx, x);
+      benchmark::DoNotOptimize(v);
+      benchmark::DoNotOptimize(dx.data());
+      benchmark::ClobberMemory();
+    }
   }
   set_counters(state);
 }
@@ -252,10 +274,14 @@ void BM_fused_fwd_libtorch(benchmark::State& state) {
   torch::set_num_threads(1);
   auto x = input_torch();
   auto out = torch::empty({n}), s = torch::empty({n}), t = torch::empty({n});
-  for (auto _ : state) {
-    fwd_torch(out, s, t, x);
-    benchmark::DoNotOptimize(out.data_ptr<float>());
-    benchmark::ClobberMemory();
+  fwd_torch(out, s, t, x);  // warm-up
+  {
+    metagrad_bench::allocations_per_step count(state);
+    for (auto _ : state) {
+      fwd_torch(out, s, t, x);
+      benchmark::DoNotOptimize(out.data_ptr<float>());
+      benchmark::ClobberMemory();
+    }
   }
   set_counters(state);
 }
@@ -265,11 +291,15 @@ void BM_fused_grad_libtorch(benchmark::State& state) {
   check_agreement();
   torch::set_num_threads(1);
   auto x = input_torch().requires_grad_(true);
-  for (auto _ : state) {
-    float v = grad_torch(x);
-    benchmark::DoNotOptimize(v);
-    benchmark::DoNotOptimize(x.grad().data_ptr<float>());
-    benchmark::ClobberMemory();
+  grad_torch(x);  // warm-up
+  {
+    metagrad_bench::allocations_per_step count(state);
+    for (auto _ : state) {
+      float v = grad_torch(x);
+      benchmark::DoNotOptimize(v);
+      benchmark::DoNotOptimize(x.grad().data_ptr<float>());
+      benchmark::ClobberMemory();
+    }
   }
   set_counters(state);
 }

@@ -24,6 +24,8 @@
 #include <metagrad/metagrad.hpp>
 #include <vector>
 
+#include "support/alloc_count.hpp"
+
 #if METAGRAD_BENCH_WITH_OPENBLAS
 #include <cblas.h>
 extern "C" void openblas_set_num_threads(int);
@@ -129,10 +131,13 @@ void BM_gemm_metagrad(benchmark::State& state) {
   operands o(n);
   mat c(mg::extents<2>{{n, n}});
   gemm_metagrad(c, o);  // warm-up
-  for (auto _ : state) {
-    gemm_metagrad(c, o);
-    benchmark::DoNotOptimize(c.data());
-    benchmark::ClobberMemory();
+  {
+    metagrad_bench::allocations_per_step count(state);
+    for (auto _ : state) {
+      gemm_metagrad(c, o);
+      benchmark::DoNotOptimize(c.data());
+      benchmark::ClobberMemory();
+    }
   }
   mg::set_num_threads(1);
   set_flops(state, n);
@@ -146,10 +151,13 @@ void BM_gemm_eigen(benchmark::State& state) {
   emat a = Eigen::Map<emat const>(o.a.data(), n, n), b = Eigen::Map<emat const>(o.b.data(), n, n);
   emat c(n, n);
   gemm_eigen(c, a, b);
-  for (auto _ : state) {
-    gemm_eigen(c, a, b);
-    benchmark::DoNotOptimize(c.data());
-    benchmark::ClobberMemory();
+  {
+    metagrad_bench::allocations_per_step count(state);
+    for (auto _ : state) {
+      gemm_eigen(c, a, b);
+      benchmark::DoNotOptimize(c.data());
+      benchmark::ClobberMemory();
+    }
   }
   Eigen::setNbThreads(1);
   set_flops(state, n);
@@ -163,10 +171,13 @@ void BM_gemm_openblas(benchmark::State& state) {
   operands o(n);
   std::vector<float> c(static_cast<std::size_t>(n * n));
   gemm_openblas(c.data(), o.a.data(), o.b.data(), static_cast<int>(n));
-  for (auto _ : state) {
-    gemm_openblas(c.data(), o.a.data(), o.b.data(), static_cast<int>(n));
-    benchmark::DoNotOptimize(c.data());
-    benchmark::ClobberMemory();
+  {
+    metagrad_bench::allocations_per_step count(state);
+    for (auto _ : state) {
+      gemm_openblas(c.data(), o.a.data(), o.b.data(), static_cast<int>(n));
+      benchmark::DoNotOptimize(c.data());
+      benchmark::ClobberMemory();
+    }
   }
   openblas_set_num_threads(1);
   set_flops(state, n);
@@ -182,10 +193,13 @@ void BM_gemm_libtorch(benchmark::State& state) {
   auto a = as_torch(o.a), b = as_torch(o.b);
   auto c = torch::empty({n, n});
   torch::mm_out(c, a, b);
-  for (auto _ : state) {
-    torch::mm_out(c, a, b);
-    benchmark::DoNotOptimize(c.data_ptr<float>());
-    benchmark::ClobberMemory();
+  {
+    metagrad_bench::allocations_per_step count(state);
+    for (auto _ : state) {
+      torch::mm_out(c, a, b);
+      benchmark::DoNotOptimize(c.data_ptr<float>());
+      benchmark::ClobberMemory();
+    }
   }
   torch::set_num_threads(1);
   set_flops(state, n);

@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "support/alloc_count.hpp"
+
 #if METAGRAD_BENCH_WITH_TORCH
 #include <torch/torch.h>
 #endif
@@ -376,10 +378,13 @@ void check_all() {
 template <class Net>
 void run(benchmark::State& state, Net& net) {
   for (int i = 0; i < 3; ++i) net.step();  // warm-up: caches, optimizer state, thread pools
-  for (auto _ : state) {
-    float loss = net.step();
-    benchmark::DoNotOptimize(loss);
-    benchmark::ClobberMemory();
+  {
+    metagrad_bench::allocations_per_step count(state);
+    for (auto _ : state) {
+      float loss = net.step();
+      benchmark::DoNotOptimize(loss);
+      benchmark::ClobberMemory();
+    }
   }
   state.counters["threads"] = static_cast<double>(state.range(0));
 }

@@ -14,6 +14,8 @@
 #include <cstdlib>
 #include <metagrad/metagrad.hpp>
 
+#include "support/alloc_count.hpp"
+
 namespace mg = metagrad;
 
 namespace {
@@ -113,10 +115,14 @@ void check_same_loss() {
 void BM_or_gate_metagrad(benchmark::State& state) {
   check_same_loss();
   metagrad_net net;
-  for (auto _ : state) {
-    float loss = net.step();
-    benchmark::DoNotOptimize(loss);
-    benchmark::ClobberMemory();
+  for (int i = 0; i < 3; ++i) net.step();  // warm-up
+  {
+    metagrad_bench::allocations_per_step count(state);
+    for (auto _ : state) {
+      float loss = net.step();
+      benchmark::DoNotOptimize(loss);
+      benchmark::ClobberMemory();
+    }
   }
 }
 BENCHMARK(BM_or_gate_metagrad);
@@ -124,11 +130,15 @@ BENCHMARK(BM_or_gate_metagrad);
 void BM_or_gate_eigen(benchmark::State& state) {
   check_same_loss();
   eigen_net net;
-  for (auto _ : state) {
-    float loss = net.step();
-    benchmark::DoNotOptimize(loss);
-    benchmark::DoNotOptimize(net.w1.data());
-    benchmark::ClobberMemory();
+  for (int i = 0; i < 3; ++i) net.step();  // warm-up
+  {
+    metagrad_bench::allocations_per_step count(state);
+    for (auto _ : state) {
+      float loss = net.step();
+      benchmark::DoNotOptimize(loss);
+      benchmark::DoNotOptimize(net.w1.data());
+      benchmark::ClobberMemory();
+    }
   }
 }
 BENCHMARK(BM_or_gate_eigen);

@@ -2,7 +2,7 @@
 # Builds and runs the benchmarks (bench/README.md):
 #   1. the Google Benchmark programs bench/*.cpp (Release, -DMETAGRAD_BUILD_BENCH=ON), each with
 #      5 repetitions, then a table per task of every contender's median time (eigen, libtorch,
-#      ...) and its ratio to metagrad's;
+#      dlib, ...), its ratio to metagrad's and its heap allocations per step;
 #   2. when python3 can import torch (or jax): the Python peers of bench/peers/ (PyTorch eager,
 #      torch.compile, JAX jit), whose JSON joins the same table, and a PyTorch epoch;
 #   3. the compile-time benchmark bench/compile/run.sh.
@@ -29,6 +29,13 @@ cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DMETAGRAD_B
 targets=()
 for src in bench/*.cpp; do targets+=("bench_$(basename "$src" .cpp)"); done
 cmake --build "$build" -j "$jobs" --target "${targets[@]}"
+# The optional C++ contenders are built when found; say which are missing and how to get them.
+if ! grep -q 'Torch_DIR:PATH=/' "$build/CMakeCache.txt"; then
+  echo "bench: LibTorch not found (apt-get install libtorch-dev): no libtorch contenders" >&2
+fi
+if ! grep -q 'dlib_DIR:PATH=/' "$build/CMakeCache.txt"; then
+  echo "bench: dlib not found (apt-get install libdlib-dev): no dlib contenders" >&2
+fi
 
 # Debian's OpenBLAS 0.3.21 does not know AMD Zen 4/5 and runs its Haswell (AVX2) kernels there,
 # which cap it at half the AVX-512 FMA peak; on an AVX-512 CPU use its SkylakeX kernels (for the
@@ -96,7 +103,10 @@ for name, b in medians.items():
         prefix = "BM_" + task[:len(task) - len(args)] + "_"
         if task.endswith(args) and base.startswith(prefix):
             rows[task][base[len(prefix):]] = b
-print(f"{'task':<24} {'contender':<16} {'real time':>13} {'ratio':>7} {'cpu time':>13} {'ratio':>7}")
+# allocs/step: heap allocations per timed iteration after warm-up (bench/support/alloc_count.hpp;
+# "-" for the Python peers, which do not count them).
+print(f"{'task':<24} {'contender':<16} {'real time':>13} {'ratio':>7} {'cpu time':>13} {'ratio':>7}"
+      f" {'allocs/step':>12}")
 for task in sorted(rows):
     group = rows[task]
     if "metagrad" not in group or len(group) < 2:
@@ -107,7 +117,8 @@ for task in sorted(rows):
         unit = b["time_unit"]
         print(f"{task:<24} {who:<16} {b['real_time']:>10.3f} {unit:<2} "
               f"{b['real_time'] / ref['real_time']:>6.2f}x {b['cpu_time']:>10.3f} {unit:<2} "
-              f"{b['cpu_time'] / ref['cpu_time']:>6.2f}x")
+              f"{b['cpu_time'] / ref['cpu_time']:>6.2f}x "
+              + (f"{b['allocs_per_step']:>12.4g}" if "allocs_per_step" in b else f"{'-':>12}"))
     print()
 print("ratio = contender / metagrad: above 1 means metagrad is faster")
 

@@ -38,23 +38,27 @@ inline std::atomic<unsigned long long> heap_allocations{0};
 inline void count_one() { heap_allocations.fetch_add(1, std::memory_order_relaxed); }
 
 /// Counts the allocations from its construction to its destruction and sets the benchmark
-/// counter allocs_per_step to their number divided by the state's iterations; construct it just
-/// before the timed loop, after warm-up, and let it end just after the loop.
+/// counter allocs_per_step to their number divided by the state's iterations (times
+/// steps_per_iteration, e.g. the batches of an epoch); construct it just before the timed loop,
+/// after warm-up, and let it end just after the loop.
 class allocations_per_step {
  public:
-  explicit allocations_per_step(benchmark::State& state)
-      : state_(state), start_(heap_allocations.load(std::memory_order_relaxed)) {}
+  explicit allocations_per_step(benchmark::State& state, double steps_per_iteration = 1)
+      : state_(state),
+        steps_(steps_per_iteration),
+        start_(heap_allocations.load(std::memory_order_relaxed)) {}
   allocations_per_step(allocations_per_step const&) = delete;
   allocations_per_step& operator=(allocations_per_step const&) = delete;
   ~allocations_per_step() {
     auto n = heap_allocations.load(std::memory_order_relaxed) - start_;
     auto it = state_.iterations();
     state_.counters["allocs_per_step"] =
-        it > 0 ? static_cast<double>(n) / static_cast<double>(it) : 0.0;
+        it > 0 ? static_cast<double>(n) / (static_cast<double>(it) * steps_) : 0.0;
   }
 
  private:
   benchmark::State& state_;
+  double steps_;
   unsigned long long start_;
 };
 
