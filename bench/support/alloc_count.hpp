@@ -21,6 +21,12 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdlib>
+// clang's mm_malloc.h (included by the x86 intrinsics headers, e.g. through Eigen or dlib)
+// redeclares posix_memalign without noexcept; a redeclaration after the definition below would
+// be an error in clang, one before it is not.
+#if __has_include(<mm_malloc.h>)
+#include <mm_malloc.h>
+#endif
 
 extern "C" {
 void* __libc_malloc(std::size_t size);
