@@ -50,13 +50,9 @@ bool have_data() {
   return std::filesystem::exists(std::string(data::fashion_mnist_dir) +
                                  "/train-images-idx3-ubyte.gz");
 }
-// Leaked on purpose: a tensor with static storage duration is destroyed after the thread_local
-// block cache (detail/pool.hpp) that its storage returns to, which corrupts the heap at exit
-// ("malloc(): unsorted double linked list corrupted"; reported, not fixed here).
 data::dataset<float, Sample> const& train_set() {
-  static auto const* ds =
-      new data::dataset<float, Sample>(data::fashion_mnist<float, Sample>(data::split::train));
-  return *ds;
+  static auto const ds = data::fashion_mnist<float, Sample>(data::split::train);
+  return ds;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -38,17 +38,15 @@ using vec = mg::tensor<float, mg::shape<mg::dyn>>;
 using array = Eigen::Array<float, Eigen::Dynamic, 1>;
 
 // The same inputs for every benchmark: x uniform in [-3, 3].
-// Leaked on purpose: a static tensor would be destroyed after the thread_local block cache its
-// storage returns to (detail/pool.hpp), which is undefined behaviour at exit.
 vec const& input() {
-  static vec const* x = [] {
-    auto* t = new vec(mg::extents<1>{{n}});
+  static vec const x = [] {
+    vec t(mg::extents<1>{{n}});
     std::mt19937 rng(42);
     std::uniform_real_distribution<float> u(-3.0f, 3.0f);
-    for (auto& v : *t) v = u(rng);
+    for (auto& v : t) v = u(rng);
     return t;
   }();
-  return *x;
+  return x;
 }
 Eigen::Map<array const> input_array() { return {input().data(), n}; }
 

@@ -2,6 +2,12 @@
 // A caching allocator for tensor storage, as PyTorch's: freed blocks are kept per size and
 // handed out again, so a training step that repeats the same shapes allocates nothing after
 // its first run. Blocks are 64-byte aligned for SIMD.
+//
+// The cache is thread_local, so it is destroyed when its thread ends, and on the main thread
+// that is before objects of static storage duration: a global or function-local static tensor
+// is freed after its thread's cache is gone. `allocate` and `deallocate` go straight to the
+// system once the cache is gone (the flag is a trivially destructible thread_local, readable
+// until the thread's storage is released).
 #pragma once
 #include <cstddef>
 #include <cstdlib>
@@ -18,10 +24,22 @@ class block_cache {
     thread_local block_cache cache;
     return cache;
   }
+  /// A block of at least `bytes` from this thread's cache, or from the system once it is gone.
+  static void* allocate(std::size_t bytes) {
+    if (gone_) return system_block(round(bytes));
+    return local().acquire(bytes);
+  }
+  /// Returns a block `allocate` gave (on any thread) to this thread's cache, or to the system.
+  static void deallocate(void* p, std::size_t bytes) noexcept {
+    if (gone_) return std::free(p);
+    local().release(p, bytes);
+  }
+
   block_cache() { free_.reserve(64); }
   block_cache(block_cache const&) = delete;
   block_cache& operator=(block_cache const&) = delete;
   ~block_cache() {
+    gone_ = true;
     for (auto& [bytes, blocks] : free_)
       for (void* p : blocks) std::free(p);
   }
@@ -34,18 +52,29 @@ class block_cache {
       list.pop_back();
       return p;
     }
-    void* p = std::aligned_alloc(64, bytes);
-    if (!p) throw std::bad_alloc{};
     ++fresh_;
-    return p;
+    return system_block(bytes);
   }
   /// Blocks taken from the system so far (not from the cache): flat in a steady state.
   std::size_t fresh_blocks() const { return fresh_; }
 
-  void release(void* p, std::size_t bytes) { bucket(round(bytes)).push_back(p); }
+  void release(void* p, std::size_t bytes) noexcept {
+    // A bucket's push_back may allocate; if it cannot, the block goes back to the system.
+    try {
+      bucket(round(bytes)).push_back(p);
+    } catch (...) {
+      std::free(p);
+    }
+  }
 
  private:
   static std::size_t round(std::size_t bytes) { return bytes == 0 ? 64 : (bytes + 63) / 64 * 64; }
+  static void* system_block(std::size_t rounded) {
+    void* p = std::aligned_alloc(64, rounded);
+    if (!p) throw std::bad_alloc{};
+    return p;
+  }
+  static inline thread_local bool gone_ = false;
   // A program uses few distinct sizes: a linear search beats hashing here.
   std::vector<void*>& bucket(std::size_t bytes) {
     for (auto& [b, list] : free_)
@@ -64,8 +93,7 @@ class buffer {
  public:
   buffer() = default;
   explicit buffer(std::size_t n)
-      : data_(n ? static_cast<T*>(block_cache::local().acquire(n * sizeof(T))) : nullptr),
-        size_(n) {}
+      : data_(n ? static_cast<T*>(block_cache::allocate(n * sizeof(T))) : nullptr), size_(n) {}
   buffer(buffer&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr, o.size_ = 0; }
   buffer& operator=(buffer&& o) noexcept {
     if (this != &o) {
@@ -84,7 +112,7 @@ class buffer {
 
  private:
   void reset() {
-    if (data_) block_cache::local().release(data_, size_ * sizeof(T));
+    if (data_) block_cache::deallocate(data_, size_ * sizeof(T));
     data_ = nullptr;
   }
   T* data_ = nullptr;
