@@ -12,6 +12,7 @@
 #include "expr/leaf.hpp"
 #include "expr/node.hpp"
 #include "expr/print.hpp"
+#include "expr/shared.hpp"
 #include "expr/tensor.hpp"
 #include "expr/tree.hpp"
 

@@ -81,3 +81,45 @@ TEST_CASE("a sequential model's Adam step on a dyn batch allocates nothing after
   CHECK(cache.fresh_blocks() - blocks_before == 0);
   CHECK(last < first);
 }
+
+TEST_CASE("a step through a shared value (mg::share) allocates nothing after the first") {
+  auto x = mgt::random<mg::shape<6, 5>, float>(11);
+  auto w = mgt::random<mg::shape<5, 5>, float>(12);
+  // h is read three times at each of three levels: the trace computes each shared value once
+  // and keeps it in a pooled block.
+  auto loss = [&](auto const& w) {
+    auto h = mg::share(mg::tanh(mg::matmul(x, w)));
+    auto h2 = mg::share(h * h + h);
+    auto h3 = mg::share(mg::sigmoid(h2) * h2 - h2);
+    return mg::mean(h3 * h3);
+  };
+  auto step = [&] {
+    auto [l, g] = mg::value_and_grad(loss)(w);
+    mg::eval_into(w, w - 0.1f * g);
+    return l.item();
+  };
+  step();
+  step();
+  auto& cache = mg::detail::block_cache::local();
+  long news_before = news.load();
+  auto blocks_before = cache.fresh_blocks();
+  for (int i = 0; i < 10; ++i) step();
+  CHECK(news.load() - news_before == 0);
+  CHECK(cache.fresh_blocks() - blocks_before == 0);
+}
+
+namespace {
+// Destroyed after the main thread's thread_local block cache: its storage must go back to the
+// system, not into the destroyed cache (AddressSanitizer reports it otherwise; without it the
+// heap is corrupted at exit).
+mg::tensor<float, mg::shape<4>> const& static_tensor() {
+  static mg::tensor<float, mg::shape<4>> const t{1, 2, 3, 4};
+  return t;
+}
+}  // namespace
+
+TEST_CASE("a tensor with static storage duration outlives the block cache") {
+  CHECK(static_tensor()(3) == 4);
+  auto doubled = mg::eval(static_tensor() * 2.0f);
+  CHECK(doubled(3) == 8);
+}

@@ -129,6 +129,8 @@ template <int L, std::size_t N, class E, class G>
 auto backward(E const& e, G const& g) {
   if constexpr (!depends_on<E, L> || is_zero<G>) {
     return detail::no_cotangents<N>();
+  } else if constexpr (is_shared_expr<E>) {
+    return backward<L, N>(e.inner(), g);
   } else if constexpr (is_bind_at<E, L>) {
     constexpr std::size_t k = detail::bind_index<E, L>::index;
     return detail::tuple_generate<N>([&](auto i) {
@@ -153,7 +155,9 @@ namespace detail {
 /// so taking shared nodes highest first is a reverse topological order.
 template <class E>
 constexpr int height_fn() {
-  if constexpr (has_args<E>)
+  if constexpr (is_shared_expr<E>)
+    return height_fn<typename E::inner_type>();
+  else if constexpr (has_args<E>)
     return []<class... A>(std::tuple<A...> const*) {
       return 1 + std::max({0, height_fn<A>()...});
     }(static_cast<decltype(E::args) const*>(nullptr));
@@ -262,6 +266,9 @@ template <int L, class E, class G, class Acc>
 void backward_into(E const& e, G const& g, Acc& acc) {
   if constexpr (!depends_on<E, L> || is_zero<G>) {
     return;
+  } else if constexpr (is_shared_expr<E>) {
+    // Traced, it holds a cached node (its copies share it: see add_shared_cotangent) or a mark.
+    backward_into<L>(e.inner(), g, acc);
   } else if constexpr (is_bind_at<E, L>) {
     acc.template add<detail::bind_index<E, L>::index>(g);
   } else if constexpr (is_cached<E>) {

@@ -10,6 +10,7 @@
 
 #include "../eval/evaluate.hpp"
 #include "../eval/memo.hpp"
+#include "../expr/shared.hpp"
 #include "../ops/identity.hpp"
 
 namespace metagrad {
@@ -57,6 +58,8 @@ template <class E, int L>
 constexpr bool depends_on_fn() {
   if constexpr (is_bind_at<E, L>)
     return true;
+  else if constexpr (is_shared_expr<E>)
+    return depends_on_fn<typename E::inner_type, L>();
   else if constexpr (has_args<E>)
     return []<class... A>(std::tuple<A...> const*) {
       return (depends_on_fn<A, L>() || ...);
@@ -70,7 +73,9 @@ inline constexpr bool depends_on = depends_on_fn<E, L>();
 /// The highest transformation level bound in E (0 for concrete data).
 template <class E>
 inline constexpr int level_of = [] {
-  if constexpr (has_args<E>) {
+  if constexpr (is_shared_expr<E>) {
+    return level_of<typename E::inner_type>;
+  } else if constexpr (has_args<E>) {
     int lv = 0;
     if constexpr (requires { E::op_type::level; }) lv = E::op_type::level;
     return []<class... A>(int base, std::tuple<A...> const*) {
@@ -93,6 +98,8 @@ bool same_expression(E const& a, E const& b) {
     return a.value == b.value && a.ext == b.ext;
   } else if constexpr (is_zero<E>) {
     return a.ext == b.ext;
+  } else if constexpr (is_shared_expr<E>) {
+    return a.key() == b.key() || same_expression(a.inner(), b.inner());
   } else if constexpr (has_args<E>) {
     using Op = typename E::op_type;
     bool ops = false;
@@ -150,6 +157,71 @@ struct trace_values {
   }
 };
 
+/// What a pass has made of each shared expression it met (autodiff keeps one result per
+/// shared_expr: its trace, its tangent), so that its copies get that result instead of being
+/// walked again: a graph that reuses values at every layer would otherwise be walked
+/// exponentially often. Keyed by the shared block and the kind of result (its type and the
+/// pass's Kind). Results live in pooled blocks until their frame ends. Per thread; a pass nested
+/// in another stacks its entries on top.
+struct shared_results {
+  struct entry {
+    void const* key;
+    void (*type)();
+    void* result;
+    void (*destroy)(void*);
+  };
+  std::vector<entry> entries;
+  std::size_t from = 0;  // the current frame's first entry
+  bool open = false;     // whether a frame is open (results are only kept inside one)
+
+  static shared_results& local() {
+    thread_local shared_results s;
+    return s;
+  }
+  template <class R, class Kind>
+  static void type_tag() {}
+
+  template <class R, class Kind>
+  R const* find(void const* key) const {
+    for (std::size_t i = from; i < entries.size(); ++i)
+      if (entries[i].key == key && entries[i].type == &type_tag<R, Kind>)
+        return static_cast<R const*>(entries[i].result);
+    return nullptr;
+  }
+  template <class R, class Kind>
+  void add(void const* key, R const& r) {
+    void* p = block_cache::allocate(sizeof(R));
+    new (p) R(r);
+    entries.push_back({key, &type_tag<R, Kind>, p, [](void* q) {
+                         static_cast<R*>(q)->~R();
+                         block_cache::deallocate(q, sizeof(R));
+                       }});
+  }
+};
+
+/// One pass's frame in shared_results: its results are dropped (their copies in the
+/// expressions the pass built keep what they need) when the pass ends.
+struct shared_results_frame {
+  std::size_t outer_from, size;
+  bool outer_open;
+  shared_results_frame()
+      : outer_from(shared_results::local().from),
+        size(shared_results::local().entries.size()),
+        outer_open(shared_results::local().open) {
+    shared_results::local().from = size;
+    shared_results::local().open = true;
+  }
+  shared_results_frame(shared_results_frame const&) = delete;
+  shared_results_frame& operator=(shared_results_frame const&) = delete;
+  ~shared_results_frame() {
+    auto& r = shared_results::local();
+    for (std::size_t i = size; i < r.entries.size(); ++i) r.entries[i].destroy(r.entries[i].result);
+    r.entries.resize(size);
+    r.from = outer_from;
+    r.open = outer_open;
+  }
+};
+
 /// One trace's frame in trace_values.
 struct trace_frame {
   std::size_t outer_from, size;
@@ -166,8 +238,36 @@ struct trace_frame {
 };
 
 template <class E>
+auto trace_node(E const& e);
+
+/// A traced shared expression's value, computed once: a leaf (a cached node among them) or an
+/// identity-valued node (an argument's mark) stays as it is, an elementwise node becomes a
+/// cached one.
+template <class X>
+auto computed_once(X const& t) {
+  if constexpr (is_leaf<X>) {
+    return t;
+  } else if constexpr (identity_valued<typename X::op_type>) {
+    return t;
+  } else {
+    return unpack(t.args, [&]<class... A>(A const&...) {
+      return cached<typename X::op_type, A...>(materialize(t), t.op, t.args);
+    });
+  }
+}
+
+struct trace_kind {};
+
+template <class E>
 auto trace_node(E const& e) {
-  if constexpr (!has_args<E> || is_cached<E>) {
+  if constexpr (is_shared_expr<E>) {
+    using R = shared_expr<decltype(computed_once(trace_node(e.inner())))>;
+    auto& results = shared_results::local();
+    if (auto const* r = results.find<R, trace_kind>(e.key())) return *r;
+    R r(computed_once(trace_node(e.inner())));
+    results.add<R, trace_kind>(e.key(), r);
+    return r;
+  } else if constexpr (!has_args<E> || is_cached<E>) {
     return e;
   } else {
     auto args =
@@ -203,6 +303,7 @@ auto trace_node(E const& e) {
 template <class E>
 auto trace(E const& e) {
   detail::trace_frame frame;
+  detail::shared_results_frame shared;
   return detail::trace_node(e);
 }
 

@@ -274,6 +274,7 @@ auto jvp(F f, std::tuple<P...> const& primals, std::tuple<T...> const& tangents)
                                   std::get<i>(tans).ext, " vs ", std::get<i>(prims).ext);
     });
     auto out = detail::call_marked<L, I...>(f, std::get<I>(prims)...);
+    detail::shared_results_frame tangents_once;
     if constexpr (L == 1) {
       detail::scratch_scope scope;
       auto traced = trace(out);

@@ -11,6 +11,7 @@
 
 #include "../device/kernel.hpp"
 #include "../expr/node.hpp"
+#include "../expr/shared.hpp"
 #include "../expr/tensor.hpp"
 #include "../ops/identity.hpp"
 #include "../ops/reduce.hpp"
@@ -68,6 +69,8 @@ auto materialize(E const& e) {
   using V = tensor_view<value_t<E>, shape_t<E>, device_t<E>>;
   if constexpr (view_leaf<E>) {
     return as_view(e);
+  } else if constexpr (is_shared_expr<E>) {
+    return materialize(e.inner());
   } else if constexpr (reshape_node<E> || detail::identity_over_memory<E>()) {
     auto inner = materialize(std::get<0>(e.args));
     return V(inner.ptr, e.ext);
@@ -83,6 +86,8 @@ template <class E>
 auto prepare(E const& e) {
   if constexpr (is_leaf<E>) {
     return e;
+  } else if constexpr (is_shared_expr<E>) {
+    return materialize(e.inner());
   } else if constexpr (is_elementwise_op<typename E::op_type>) {
     return detail::unpack(e.args, [&](auto const&... a) {
       return node<typename E::op_type, decltype(prepare(a))...>(e.op, prepare(a)...);
@@ -103,6 +108,8 @@ void evaluate_into(value_t<E>* dst, E const& e) {
     std::fill_n(dst, n, e.value);
   } else if constexpr (is_zero<E>) {
     std::fill_n(dst, n, T(0));
+  } else if constexpr (is_shared_expr<E>) {
+    evaluate_into(dst, e.inner());
   } else if constexpr (reshape_node<E>) {
     evaluate_into(dst, std::get<0>(e.args));
   } else if constexpr (is_elementwise_op<typename E::op_type>) {
@@ -124,26 +131,54 @@ void evaluate_into(value_t<E>* dst, E const& e) {
 }
 
 namespace detail {
-/// Whether an expression holds a node that is not elementwise (a matmul, a reduction, ...).
+template <class... T>
+struct node_types {};
+template <class... A, class... B>
+node_types<A..., B...> operator+(node_types<A...>, node_types<B...>);
+
 template <class E>
-constexpr bool holds_non_elementwise() {
+auto non_elementwise_nodes();
+template <class... A>
+auto non_elementwise_nodes_of(std::tuple<A...> const*) {
+  return (node_types<>{} + ... + non_elementwise_nodes<A>());
+}
+/// The types of E's non-elementwise nodes, one entry per node (for decltype).
+template <class E>
+auto non_elementwise_nodes() {
   if constexpr (is_leaf<E>) {
-    return false;
-  } else if constexpr (!is_elementwise_op<typename E::op_type>) {
-    return true;
+    return node_types<>{};
+  } else if constexpr (is_shared_expr<E>) {
+    // The graph uses it more than once: a repeat by definition (and no need to look inside,
+    // where a type walk would meet it once per use).
+    return node_types<E, E>{};
   } else {
-    return []<class... A>(std::tuple<A...> const*) {
-      return (holds_non_elementwise<A>() || ...);
-    }(static_cast<decltype(E::args) const*>(nullptr));
+    using below =
+        decltype(non_elementwise_nodes_of(static_cast<decltype(E::args) const*>(nullptr)));
+    if constexpr (is_elementwise_op<typename E::op_type>)
+      return below{};
+    else
+      return node_types<E>{} + below{};
   }
 }
+template <class U, class... T>
+inline constexpr std::size_t count_of = (std::size_t{0} + ... + std::is_same_v<U, T>);
+/// Whether a type occurs twice: each type's count sums to the number of nodes when none does.
+template <class... T>
+constexpr bool repeats(node_types<T...>) {
+  return (std::size_t{0} + ... + count_of<T, T...>) > sizeof...(T);
+}
 
-/// evaluate_into, with each distinct non-elementwise subexpression computed once when there are
-/// any: equal copies of a subexpression (the logits a loss reads three times) share one value.
-/// evaluate_shared is autodiff/trace.hpp's (found when instantiated, by argument lookup).
+/// Whether two non-elementwise nodes of E have one type: only then can two of them be copies of
+/// one subexpression (the logits a loss reads three times), worth a trace that shares them.
+template <class E>
+inline constexpr bool may_repeat_a_node = repeats(decltype(non_elementwise_nodes<E>()){});
+
+/// evaluate_into, with equal copies of a non-elementwise subexpression computed once when E can
+/// hold such copies (evaluate_shared is autodiff/trace.hpp's, found when instantiated, by
+/// argument lookup); a trace costs compile time, so only then.
 template <class E>
 void evaluate_once(value_t<E>* dst, E const& e) {
-  if constexpr (holds_non_elementwise<E>())
+  if constexpr (may_repeat_a_node<E>)
     evaluate_shared(dst, e);
   else
     evaluate_into(dst, e);

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <string>
 
+#include "../expr/shared.hpp"
 #include "../ops/reshape.hpp"
 #include "../shape/shape.hpp"
 
@@ -46,6 +47,11 @@ concept has_cost_rule = requires {
 template <bool Read, class E>
 constexpr cost_totals cost_of(E const*) {
   return {};  // a leaf: in memory already (a view), or a constant
+}
+/// A shared value: what it holds, written to memory (trace computes it once).
+template <bool Read, class E>
+constexpr cost_totals cost_of(shared_expr<E> const*) {
+  return cost_of<true>(static_cast<E const*>(nullptr));
 }
 /// The cost of a node and the nodes below it; Read: a non-elementwise node reads it (or it is
 /// the result), so its value is written to memory even when it is elementwise.
@@ -79,6 +85,10 @@ inline void cost_row(std::string& s, std::string name, std::string out, index_t 
 /// ("[B, 128]"), FLOPs per example; sums the elementwise nodes' FLOPs into fused.
 template <class E>
 void cost_rows(std::string&, index_t&, E const*) {}
+template <class E>
+void cost_rows(std::string& s, index_t& fused, shared_expr<E> const*) {
+  cost_rows(s, fused, static_cast<E const*>(nullptr));
+}
 template <class Op, class... Args>
 void cost_rows(std::string& s, index_t& fused, metagrad::node<Op, Args...> const*) {
   (cost_rows(s, fused, static_cast<Args const*>(nullptr)), ...);

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "../expr/shared.hpp"
 #include "../expr/tensor.hpp"
 #include "../random/philox.hpp"
 
