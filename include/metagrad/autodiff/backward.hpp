@@ -154,18 +154,20 @@ namespace detail {
 /// The longest path from E down to a leaf. A node's height exceeds that of every node below it,
 /// so taking shared nodes highest first is a reverse topological order.
 template <class E>
+constexpr int height_fn();
+template <class E>
+inline constexpr int height = height_fn<E>();  // once per type (see depends_on)
+template <class E>
 constexpr int height_fn() {
   if constexpr (is_shared_expr<E>)
-    return height_fn<typename E::inner_type>();
+    return height<typename E::inner_type>;
   else if constexpr (has_args<E>)
     return []<class... A>(std::tuple<A...> const*) {
-      return 1 + std::max({0, height_fn<A>()...});
+      return 1 + std::max({0, height<A>...});
     }(static_cast<decltype(E::args) const*>(nullptr));
   else
     return 0;
 }
-template <class E>
-inline constexpr int height = height_fn<E>();
 
 /// The cotangents of the cached nodes one reverse pass has reached, each summed in scratch memory
 /// until every use of the node has added to it. The trace copies a cached node into each of its

@@ -55,20 +55,25 @@ template <class E, int L>
 inline constexpr bool is_bind_at = detail::bind_index<E, L>::value;
 
 template <class E, int L>
+constexpr bool depends_on_fn();
+/// Whether E reads the argument marks of level L. A variable template, so that each type's
+/// answer is computed once: a type in which one shared subexpression appears k times per level
+/// would otherwise be walked k^depth times.
+template <class E, int L>
+inline constexpr bool depends_on = depends_on_fn<E, L>();
+template <class E, int L>
 constexpr bool depends_on_fn() {
   if constexpr (is_bind_at<E, L>)
     return true;
   else if constexpr (is_shared_expr<E>)
-    return depends_on_fn<typename E::inner_type, L>();
+    return depends_on<typename E::inner_type, L>;
   else if constexpr (has_args<E>)
     return []<class... A>(std::tuple<A...> const*) {
-      return (depends_on_fn<A, L>() || ...);
+      return (depends_on<A, L> || ...);
     }(static_cast<decltype(E::args) const*>(nullptr));
   else
     return false;
 }
-template <class E, int L>
-inline constexpr bool depends_on = depends_on_fn<E, L>();
 
 /// The highest transformation level bound in E (0 for concrete data).
 template <class E>
