@@ -1,7 +1,7 @@
 // multi_head_attention: values, vjp and jvp (input and every parameter) against
 // torch.nn.MultiheadAttention, gradients against finite differences with T static and dyn, the
-// causal mask, PyTorch's init and names. transformer_encoder_layer is tested in transformer.cpp
-// (one file would be one translation unit of several GB).
+// causal mask, PyTorch's init and names. transformer_encoder_layer is tested in transformer*.cpp
+// (template-heavy: one translation unit for all of it would take minutes and several GB).
 #include "reference/layers.hpp"
 #include "support/layer_check.hpp"
 

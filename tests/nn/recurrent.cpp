@@ -3,6 +3,7 @@
 // against finite differences with T static and dyn, PyTorch's names, shapes and init, use in
 // sequential with last_step and a dense head, and an LSTM learning the sign of a sequence's sum.
 #include "support/check.hpp"  // metagrad.hpp first: nn::sigmoid and nn::tanh (layers) are declared
+#include "support/sign_of_sum.hpp"
 
 #include "reference/recurrent.hpp"
 
@@ -142,41 +143,10 @@ TEST_CASE("last_step and a dense head after an lstm in sequential") {
 }
 
 TEST_CASE("an LSTM learns the sign of a sequence's sum") {
-  // Sequences of 8 values in [-1, 1); the label is whether their sum is positive. A fixed seed
-  // makes the run deterministic; 300 Adam steps at batch 32 reach > 90% on held-out sequences.
-  constexpr mg::index_t T = 8, B = 32;
-  using In = mg::shape<B, T, 1>;
+  // A fixed seed makes the run deterministic; 300 Adam steps at batch 32 reach > 90% on held-out
+  // sequences.
   auto model = nn::sequential(nn::lstm<16>{}, nn::last_step{}, nn::dense<2>{});
-  auto params = model.init<In, float>(mg::rng{7});
-  mg::optim::adam opt{.lr = 1e-2};
-  mg::rng data{11};
-  auto batch = [&](mg::tensor<float, In>& x, mg::tensor<mg::index_t, mg::shape<B>>& y) {
-    data.fill_uniform(x.data(), static_cast<std::size_t>(x.size()), -1.0f, 1.0f);
-    for (mg::index_t b = 0; b < B; ++b) {
-      float s = 0;
-      for (mg::index_t t = 0; t < T; ++t) s += x(b, t, 0);
-      y(b) = s > 0 ? 1 : 0;
-    }
-  };
-  mg::tensor<float, In> x;
-  mg::tensor<mg::index_t, mg::shape<B>> y;
-  auto loss = [&](auto const& p) { return nn::cross_entropy(model(p, x), y); };
-  float first = 0, last = 0;
-  for (int step = 0; step < 300; ++step) {
-    batch(x, y);
-    auto [l, g] = mg::value_and_grad(loss)(params);
-    if (step == 0) first = l();
-    last = l();
-    opt.step(params, g);
-  }
-  int right = 0, total = 0;
-  for (int k = 0; k < 8; ++k) {
-    batch(x, y);
-    auto logits = mg::eval(model(params, x));
-    for (mg::index_t b = 0; b < B; ++b, ++total)
-      right += (logits(b, 1) > logits(b, 0)) == (y(b) == 1) ? 1 : 0;
-  }
-  MESSAGE("loss " << first << " -> " << last << ", held-out accuracy " << right << "/" << total);
-  CHECK(last < first);
-  CHECK(right >= 0.9 * total);
+  auto r = mgt::train_sign_of_sum<8, 32>(model, mg::rng{7}, 1e-2f, 300);
+  CHECK(r.last_loss < r.first_loss);
+  CHECK(r.right >= 0.9 * r.total);
 }

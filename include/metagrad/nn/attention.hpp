@@ -117,7 +117,7 @@ struct multi_head_attention {
     using T = value_t<decltype(e)>;
     constexpr index_t B = S::dims[0], L = S::dims[1], E = EmbedDim, H = Heads, D = head_dim;
     index_t const b = e.ext[0], t = e.ext[1];
-    auto qkv = matmul(e, transpose(std::get<0>(p))) + std::get<1>(p);  // (B,T,3E)
+    auto qkv = share(matmul(e, transpose(std::get<0>(p))) + std::get<1>(p));  // (B,T,3E)
     // (B,T,E) => (B,H,T,D): head h is the columns [h D, (h+1) D) of the projection.
     auto heads = [&](auto const& z) {
       return permute<0, 2, 1, 3>(reshape<shape<B, L, H, D>>(z, extents<4>{{b, t, H, D}}));

@@ -95,9 +95,9 @@ struct batch_norm {
   /// Training: the batch's statistics.
   template <class P, class X>
   auto operator()(P const& p, X const& x, train_mode const&) const {
-    auto e = as_expr(x);
+    auto e = share(x);  // each value is read twice, and so is centred (expr/shared.hpp)
     using T = value_t<decltype(e)>;
-    auto centred = e - channel_mean(e);
+    auto centred = share(e - channel_mean(e));
     auto inv_std = rsqrt(channel_mean(square(centred)) + static_cast<T>(eps));
     return centred * inv_std * per_channel<decltype(e)>(std::get<0>(p)) +
            per_channel<decltype(e)>(std::get<1>(p));

@@ -36,7 +36,8 @@ struct layer_norm {
   auto operator()(P const& p, X const& x) const {
     using T = value_t<expr_t<X>>;
     constexpr int last = static_cast<int>(shape_t<expr_t<X>>::rank) - 1;
-    auto centred = x - mean<last>(x, keepdims);
+    auto e = share(x);  // each value is read twice, and so is centred (expr/shared.hpp)
+    auto centred = share(e - mean<last>(e, keepdims));
     auto inv_std = rsqrt(mean<last>(square(centred), keepdims) + static_cast<T>(eps));
     return centred * inv_std * std::get<0>(p) + std::get<1>(p);
   }

@@ -51,12 +51,12 @@ struct residual_block {
   }
   template <class P, class X>
   auto operator()(P const& p, X const& x) const {
-    auto e = as_expr(x);
+    auto e = share(x);  // read twice: by the body and by the sum
     return e + body(p, e);
   }
   template <class P, class X, mode M>
   auto operator()(P const& p, X const& x, M const& m) const {
-    auto e = as_expr(x);
+    auto e = share(x);
     return e + body(p, e, m);
   }
   /// Folds the batch x into the body's state (see sequential_model::update_state).

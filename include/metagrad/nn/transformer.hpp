@@ -88,7 +88,7 @@ struct transformer_encoder_layer {
   template <class P, class X>
   auto operator()(P const& p, X const& x) const {
     using std::get;
-    auto e = as_expr(x);
+    auto e = share(x);  // read by attention and by the skip; so is h (expr/shared.hpp)
     auto self_attn = [&](auto const& z) {
       return attention_type{}(std::tie(get<0>(p), get<1>(p), get<2>(p), get<3>(p)), z);
     };
@@ -103,10 +103,10 @@ struct transformer_encoder_layer {
     auto norm1 = [&](auto const& z) { return norm(std::tie(get<8>(p), get<9>(p)), z); };
     auto norm2 = [&](auto const& z) { return norm(std::tie(get<10>(p), get<11>(p)), z); };
     if constexpr (Options.norm_first) {
-      auto h = e + self_attn(norm1(e));
+      auto h = share(e + self_attn(norm1(e)));
       return h + ff(norm2(h));
     } else {
-      auto h = norm1(e + self_attn(e));
+      auto h = share(norm1(e + self_attn(e)));
       return norm2(h + ff(h));
     }
   }
