@@ -24,6 +24,18 @@ int main() {
   // [expressions]
   assert(std::fabs(y(0, 0) - std::tanh(1.5f)) < 1e-6f);
 
+  // [share]
+  auto layer = [](auto const& x) {
+    auto h = mg::share(mg::tanh(x));  // read three times below, held (and computed) once
+    return h * h + h;
+  };
+  auto deep = layer(layer(layer(layer(a))));  // four levels: the type stays small
+  auto d = mg::eval(deep);
+  auto dd = mg::grad([&](auto const& x) { return mg::sum(layer(layer(x))); })(a);
+  // [share]
+  static_assert(sizeof(deep) < 256);
+  assert(d.shape() == a.shape() && dd.shape() == a.shape());
+
   // [reductions]
   auto rows = mg::eval(mg::sum<1>(a));                 // (2,3) => (2):   tensor([ 6., 15.])
   auto kept = mg::eval(mg::mean<1>(a, mg::keepdims));  // (2,3) => (2,1)
