@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # THE test command (CI runs it through .ci/run). Stages:
 #   1. Release build (Ninja) + every ctest: unit, compile-fail, examples, docs snippets
-#   2. Debug -O0 build with ASan+UBSan, unit tests only (-O0 compiles these TUs 3x faster than -O1)
+#   2. Debug -O0 build with ASan+UBSan, unit tests only (-O0 compiles these TUs 3x faster than -O1;
+#      no debug info: the names of deep expression types make -g's DWARF take over 20 GB of
+#      compiler memory for one TU; reports still name the functions, without line numbers)
 #   3. the libFuzzer targets of tests/fuzz (scripts/fuzz.sh, clang), a minute each
 #   4. install into a temp prefix, then build and run tests/install_consumer against it
 # Exits non-zero on the first failure; ends with one "N passed, 0 failed" line.
@@ -46,7 +48,7 @@ banner "ASan+UBSan build (Debug, -O0)"
 start=$SECONDS
 # shellcheck disable=SC2046
 cmake -S . -B build-asan $(generator_args build-asan) \
-  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O0" \
+  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g0 -O0" \
   -DMETAGRAD_SANITIZE=ON -DMETAGRAD_BUILD_EXAMPLES=OFF -DMETAGRAD_BUILD_COMPILE_FAIL_TESTS=OFF
 cmake --build build-asan -j "$jobs"
 echo "ASan configure+build took $((SECONDS - start)) s"
