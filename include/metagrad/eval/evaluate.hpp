@@ -134,7 +134,9 @@ namespace detail {
 template <class... T>
 struct node_types {};
 template <class... A, class... B>
-node_types<A..., B...> operator+(node_types<A...>, node_types<B...>);
+constexpr node_types<A..., B...> operator+(node_types<A...>, node_types<B...>) {
+  return {};  // defined: -O0 calls it (a declaration alone warns when A holds a local type)
+}
 
 template <class E>
 auto non_elementwise_nodes();
