@@ -18,13 +18,8 @@ auto tangent(E const& e, Tangents const& t) {
     return zeros_like(e);
   } else if constexpr (is_shared_expr<E>) {
     // Built once per pass (jvp opens one: shared_results_frame), shared by the copies.
-    using R = decltype(share(tangent<L>(e.inner(), t)));
-    auto& results = detail::shared_results::local();
-    if (!results.open) return share(tangent<L>(e.inner(), t));
-    if (auto const* r = results.find<R, detail::tangent_kind<L>>(e.key())) return *r;
-    R r = share(tangent<L>(e.inner(), t));
-    results.add<R, detail::tangent_kind<L>>(e.key(), r);
-    return r;
+    return detail::shared_results::once<detail::tangent_kind<L>>(
+        e.key(), [&] { return share(tangent<L>(e.inner(), t)); });
   } else if constexpr (is_bind_at<E, L>) {
     return std::get<detail::bind_index<E, L>::index>(t);
   } else {

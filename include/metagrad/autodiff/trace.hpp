@@ -202,6 +202,18 @@ struct shared_results {
                          block_cache::deallocate(q, sizeof(R));
                        }});
   }
+  /// make()'s result for the shared block `key`, made once per frame and Kind (every time when
+  /// no frame is open).
+  template <class Kind, class F>
+  static auto once(void const* key, F&& make) {
+    using R = decltype(make());
+    auto& self = local();
+    if (!self.open) return make();
+    if (auto const* r = self.find<R, Kind>(key)) return *r;
+    R r = make();
+    self.add<R, Kind>(key, r);
+    return r;
+  }
 };
 
 /// One pass's frame in shared_results: its results are dropped (their copies in the
@@ -266,12 +278,10 @@ struct trace_kind {};
 template <class E>
 auto trace_node(E const& e) {
   if constexpr (is_shared_expr<E>) {
-    using R = shared_expr<decltype(computed_once(trace_node(e.inner())))>;
-    auto& results = shared_results::local();
-    if (auto const* r = results.find<R, trace_kind>(e.key())) return *r;
-    R r(computed_once(trace_node(e.inner())));
-    results.add<R, trace_kind>(e.key(), r);
-    return r;
+    return shared_results::once<trace_kind>(e.key(), [&] {
+      auto once = computed_once(trace_node(e.inner()));
+      return shared_expr<decltype(once)>(std::move(once));
+    });
   } else if constexpr (!has_args<E> || is_cached<E>) {
     return e;
   } else {
