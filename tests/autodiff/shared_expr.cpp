@@ -50,8 +50,8 @@ TEST_CASE("share: trace computes a shared value once, and its copies read it") {
   auto e = h * h;
   mg::detail::scratch_scope scope;
   auto t = mg::trace(e);
-  auto const& left = std::get<0>(t.args);
-  auto const& right = std::get<1>(t.args);
+  auto const& left = mg::detail::get<0>(t.args);
+  auto const& right = mg::detail::get<1>(t.args);
   CHECK(left.key() == right.key());
   CHECK(left.inner().ptr == right.inner().ptr);
   CHECK(left.inner().ptr[3] == 23.0);  // (a a)(1,1) + 1 = 3*2 + 4*4 + 1

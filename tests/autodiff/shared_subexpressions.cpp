@@ -29,10 +29,10 @@ TEST_CASE("trace computes copies of a subexpression once: they share one value")
   auto e = m + m * mg::matmul(x, w);  // two copies of m and one equal expression written again
   mg::detail::scratch_scope scope;
   auto t = mg::trace(e);
-  auto const& first = std::get<0>(t.args);
-  auto const& product = std::get<1>(t.args);
-  CHECK(first.ptr == std::get<0>(product.args).ptr);
-  CHECK(first.ptr == std::get<1>(product.args).ptr);
+  auto const& first = mg::detail::get<0>(t.args);
+  auto const& product = mg::detail::get<1>(t.args);
+  CHECK(first.ptr == mg::detail::get<0>(product.args).ptr);
+  CHECK(first.ptr == mg::detail::get<1>(product.args).ptr);
 }
 
 TEST_CASE("the gradient through a subexpression used three times is the sum of its uses") {

@@ -26,20 +26,30 @@ namespace detail {
 template <class E, int L>
 constexpr std::size_t dependent_args() {
   if constexpr (has_args<E>)
-    return []<class... A>(std::tuple<A...> const*) {
+    return []<class... A>(detail::flat_tuple<A...> const*) {
       return ((depends_on<A, L> ? 1u : 0u) + ... + 0u);
     }(static_cast<decltype(E::args) const*>(nullptr));
   else
     return 0;
 }
 
+template <class T>
+inline constexpr bool is_flat_tuple = false;
+template <class... T>
+inline constexpr bool is_flat_tuple<flat_tuple<T...>> = true;
+
 /// The op's vjp rule: one cotangent per arg of rule_node(e).
 template <class E, class G>
 auto call_vjp(E const& e, G const& g) {
   auto const& n = rule_node(e);
-  return detail::unpack(n.args, [&](auto const&... a) {
+  auto cts = unpack(n.args, [&](auto const&... a) {
     return std::remove_cvref_t<decltype(n)>::op_type::vjp(n.op, g, value_of(e), a...);
   });
+  static_assert(is_flat_tuple<decltype(cts)>,
+                "an op's vjp rule returns its cotangents as detail::flat_tuple{...}, one per "
+                "argument (std::tuple's constructors take exponential compile time on "
+                "expression types: detail/flat_tuple.hpp)");
+  return cts;
 }
 
 }  // namespace detail
@@ -81,9 +91,9 @@ auto add_cotangents(A const& a, B const& b) {
     return a + b;
 }
 template <class... A, class... B>
-auto add_cotangent_tuples(std::tuple<A...> const& a, std::tuple<B...> const& b) {
+auto add_cotangent_tuples(flat_tuple<A...> const& a, flat_tuple<B...> const& b) {
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
-    return std::tuple{add_cotangents(std::get<I>(a), std::get<I>(b))...};
+    return flat_tuple{add_cotangents(get<I>(a), get<I>(b))...};
   }
   (std::index_sequence_for<A...>{});
 }
@@ -144,7 +154,7 @@ auto backward(E const& e, G const& g) {
     auto const& args = rule_node(e).args;
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
       return detail::fold_cotangents(detail::no_cotangents<N>(),
-                                     backward<L, N>(std::get<I>(args), std::get<I>(cts))...);
+                                     backward<L, N>(detail::get<I>(args), detail::get<I>(cts))...);
     }
     (std::make_index_sequence<std::tuple_size_v<std::remove_cvref_t<decltype(args)>>>{});
   }
@@ -162,7 +172,7 @@ constexpr int height_fn() {
   if constexpr (is_shared_expr<E>)
     return height<typename E::inner_type>;
   else if constexpr (has_args<E>)
-    return []<class... A>(std::tuple<A...> const*) {
+    return []<class... A>(detail::flat_tuple<A...> const*) {
       return 1 + std::max({0, height<A>...});
     }(static_cast<decltype(E::args) const*>(nullptr));
   else
@@ -223,7 +233,7 @@ void backward_through(E const& e, G const& g, Acc& acc) {
   auto cts = detail::call_vjp(e, g);
   auto const& args = rule_node(e).args;
   detail::static_for<std::tuple_size_v<std::remove_cvref_t<decltype(args)>>>(
-      [&](auto i) { backward_into<L>(std::get<i>(args), std::get<i>(cts), acc); });
+      [&](auto i) { backward_into<L>(detail::get<i>(args), detail::get<i>(cts), acc); });
 }
 
 template <int L, class E, class Acc>

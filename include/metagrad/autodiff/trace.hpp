@@ -24,9 +24,10 @@ struct cached
                   typename node<Op, Args...>::device_type>;
   using op_type = Op;
   [[no_unique_address]] Op op;
-  std::tuple<Args...> args;
+  detail::flat_tuple<Args...> args;
 
-  cached(view_type v, Op o, std::tuple<Args...> a) : view_type(v), op(o), args(std::move(a)) {}
+  cached(view_type v, Op o, detail::flat_tuple<Args...> a)
+      : view_type(v), op(o), args(std::move(a)) {}
 };
 
 template <class E>
@@ -68,7 +69,7 @@ constexpr bool depends_on_fn() {
   else if constexpr (is_shared_expr<E>)
     return depends_on<typename E::inner_type, L>;
   else if constexpr (has_args<E>)
-    return []<class... A>(std::tuple<A...> const*) {
+    return []<class... A>(detail::flat_tuple<A...> const*) {
       return (depends_on<A, L> || ...);
     }(static_cast<decltype(E::args) const*>(nullptr));
   else
@@ -83,7 +84,7 @@ inline constexpr int level_of = [] {
   } else if constexpr (has_args<E>) {
     int lv = 0;
     if constexpr (requires { E::op_type::level; }) lv = E::op_type::level;
-    return []<class... A>(int base, std::tuple<A...> const*) {
+    return []<class... A>(int base, detail::flat_tuple<A...> const*) {
       return std::max({base, level_of<A>...});
     }(lv, static_cast<decltype(E::args) const*>(nullptr));
   } else {
@@ -118,7 +119,7 @@ bool same_expression(E const& a, E const& b) {
                        reinterpret_cast<unsigned char const*>(&b.op));
     if (!ops || a.ext != b.ext) return false;
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return (same_expression(std::get<I>(a.args), std::get<I>(b.args)) && ...);
+      return (same_expression(detail::get<I>(a.args), detail::get<I>(b.args)) && ...);
     }
     (std::make_index_sequence<std::tuple_size_v<decltype(a.args)>>{});
   } else {
@@ -286,7 +287,7 @@ auto trace_node(E const& e) {
     return e;
   } else {
     auto args =
-        detail::unpack(e.args, [](auto const&... a) { return std::tuple{trace_node(a)...}; });
+        detail::unpack(e.args, [](auto const&... a) { return flat_tuple{trace_node(a)...}; });
     using Op = typename E::op_type;
     if constexpr (is_elementwise_op<Op>) {
       return detail::unpack(args, [&](auto const&... a) {
@@ -345,7 +346,7 @@ auto value_of(E const& e) {
 template <class E>
 auto const& rule_node(E const& e) {
   if constexpr (is_memo<E>)
-    return std::get<0>(e.args);
+    return detail::get<0>(e.args);
   else
     return e;
 }

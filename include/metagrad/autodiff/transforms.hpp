@@ -107,7 +107,7 @@ struct grad_fn_impl {
           backward<L, sizeof...(I)>(out, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext));
       auto grads = [&]<std::size_t... P>(std::index_sequence<P...>) {
         return std::tuple{[&] {
-          auto const& ct = std::get<P>(cts);
+          auto const& ct = detail::get<P>(cts);
           if constexpr (std::is_same_v<std::remove_cvref_t<decltype(ct)>, no_cotangent>)
             return zeros_like(as_expr(std::get<I>(arg_tuple)));
           else

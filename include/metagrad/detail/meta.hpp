@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "flat_tuple.hpp"
+
 namespace metagrad::detail {
 
 template <class...>
@@ -23,21 +25,23 @@ constexpr void static_for(F&& f) {
   (std::make_index_sequence<N>{});
 }
 
-/// Builds a std::tuple of f(integral_constant<I>) for I in [0, N).
+/// Builds a flat_tuple of f(integral_constant<I>) for I in [0, N).
 template <std::size_t N, class F>
 constexpr auto tuple_generate(F&& f) {
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
-    return std::tuple{f(std::integral_constant<std::size_t, I>{})...};
+    return flat_tuple{f(std::integral_constant<std::size_t, I>{})...};
   }
   (std::make_index_sequence<N>{});
 }
 
-/// f(std::get<I>(t)...): std::apply without its layers of invoke traits, which cost template
-/// instantiation depth (about 5 levels per expression node) and compile time.
+/// f(get<I>(t)...) for a std::tuple or a flat_tuple: std::apply without its layers of invoke
+/// traits, which cost template instantiation depth (about 5 levels per expression node) and
+/// compile time.
 template <class Tuple, class F>
 constexpr decltype(auto) unpack(Tuple&& t, F&& f) {
   return [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
-    return f(std::get<I>(std::forward<Tuple>(t))...);
+    using std::get;
+    return f(get<I>(std::forward<Tuple>(t))...);
   }
   (std::make_index_sequence<std::tuple_size_v<std::remove_cvref_t<Tuple>>>{});
 }

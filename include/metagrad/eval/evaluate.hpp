@@ -72,7 +72,7 @@ auto materialize(E const& e) {
   } else if constexpr (is_shared_expr<E>) {
     return materialize(e.inner());
   } else if constexpr (reshape_node<E> || detail::identity_over_memory<E>()) {
-    auto inner = materialize(std::get<0>(e.args));
+    auto inner = materialize(detail::get<0>(e.args));
     return V(inner.ptr, e.ext);
   } else {
     auto* p = detail::scratch::take<value_t<E>>(static_cast<std::size_t>(e.ext.size()));
@@ -111,13 +111,13 @@ void evaluate_into(value_t<E>* dst, E const& e) {
   } else if constexpr (is_shared_expr<E>) {
     evaluate_into(dst, e.inner());
   } else if constexpr (reshape_node<E>) {
-    evaluate_into(dst, std::get<0>(e.args));
+    evaluate_into(dst, detail::get<0>(e.args));
   } else if constexpr (is_elementwise_op<typename E::op_type>) {
     detail::scratch_scope scope;
     elementwise_kernel<D>::assign(dst, prepare(e));
   } else if constexpr (detail::full_reduction_of_elementwise<E>) {
     detail::scratch_scope scope;
-    auto x = prepare(std::get<0>(e.args));
+    auto x = prepare(detail::get<0>(e.args));
     if constexpr (elementwise_kernel<D>::template folds<decltype(x)>)
       dst[0] = elementwise_kernel<D>::template reduce_all<typename E::op_type>(x);
     else
@@ -141,7 +141,7 @@ constexpr node_types<A..., B...> operator+(node_types<A...>, node_types<B...>) {
 template <class E>
 auto non_elementwise_nodes();
 template <class... A>
-auto non_elementwise_nodes_of(std::tuple<A...> const*) {
+auto non_elementwise_nodes_of(flat_tuple<A...> const*) {
   return (node_types<>{} + ... + non_elementwise_nodes<A>());
 }
 /// The types of E's non-elementwise nodes, one entry per node (for decltype).

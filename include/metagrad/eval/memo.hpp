@@ -31,7 +31,9 @@ struct memo_op : elementwise_unary<memo_op> {
     return x;
   }
   static auto jvp(memo_op, auto const&, auto const&, auto const& dx) { return dx; }
-  static auto vjp(memo_op, auto const& g, auto const&, auto const&) { return std::tuple{g}; }
+  static auto vjp(memo_op, auto const& g, auto const&, auto const&) {
+    return detail::flat_tuple{g};
+  }
 };
 
 template <class E>

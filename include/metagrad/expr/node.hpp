@@ -54,7 +54,7 @@ struct node : expr_tag {
                 "expression mixes devices: every operand of an op must live on the same device");
 
   [[no_unique_address]] Op op;
-  std::tuple<Args...> args;
+  detail::flat_tuple<Args...> args;
   extents<rank> ext;
 
   node(Op o, Args... a)

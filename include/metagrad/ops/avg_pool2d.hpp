@@ -33,7 +33,7 @@ struct avg_pool2d_op {
     return make_node(avg_pool2d_op{}, dx);
   }
   static auto vjp(avg_pool2d_op, auto const& g, auto const&, auto const& x) {
-    return std::tuple{make_node(avg_pool2d_grad_op<P, shape_t<decltype(x)>>{x.ext}, g)};
+    return detail::flat_tuple{make_node(avg_pool2d_grad_op<P, shape_t<decltype(x)>>{x.ext}, g)};
   }
 };
 
@@ -60,7 +60,7 @@ struct avg_pool2d_grad_op {
     return make_node(op, dg);
   }
   static auto vjp(avg_pool2d_grad_op, auto const& c, auto const&, auto const&) {
-    return std::tuple{make_node(avg_pool2d_op<P>{}, c)};
+    return detail::flat_tuple{make_node(avg_pool2d_op<P>{}, c)};
   }
 };
 

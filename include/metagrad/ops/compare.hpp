@@ -26,38 +26,34 @@ struct compare_op : elementwise_binary<compare_op<C>> {
     return zeros_like(y);
   }
   static auto vjp(compare_op, auto const&, auto const&, auto const& a, auto const& b) {
-    return std::tuple{zeros_like(a), zeros_like(b)};
+    return detail::flat_tuple{zeros_like(a), zeros_like(b)};
   }
 };
 
 template <class A, class B>
-  requires operands<A, B>
-auto operator<(A const& a, B const& b) {
-  return make_binary<compare_op<comparison::less>>(a, b);
-}
+requires operands<A, B>
+auto operator<(A const& a, B const& b) { return make_binary<compare_op<comparison::less>>(a, b); }
 template <class A, class B>
-  requires operands<A, B>
+requires operands<A, B>
 auto operator<=(A const& a, B const& b) {
   return make_binary<compare_op<comparison::less_equal>>(a, b);
 }
 template <class A, class B>
-  requires operands<A, B>
+requires operands<A, B>
 auto operator>(A const& a, B const& b) {
   return make_binary<compare_op<comparison::greater>>(a, b);
 }
 template <class A, class B>
-  requires operands<A, B>
+requires operands<A, B>
 auto operator>=(A const& a, B const& b) {
   return make_binary<compare_op<comparison::greater_equal>>(a, b);
 }
 /// Elementwise equality as a 0/1 mask (not operator==, which would read as a bool).
 template <class A, class B>
-  requires operands<A, B>
-auto equal(A const& a, B const& b) {
-  return make_binary<compare_op<comparison::equal>>(a, b);
-}
+requires operands<A, B>
+auto equal(A const& a, B const& b) { return make_binary<compare_op<comparison::equal>>(a, b); }
 template <class A, class B>
-  requires operands<A, B>
+requires operands<A, B>
 auto not_equal(A const& a, B const& b) {
   return make_binary<compare_op<comparison::not_equal>>(a, b);
 }

@@ -18,13 +18,13 @@ struct div_op : elementwise_binary<div_op> {
     return (da - y * db) / b;
   }
   static auto vjp(div_op, auto const& g, auto const& y, auto const& a, auto const& b) {
-    return std::tuple{sum_to<shape_t<decltype(a)>>(g / b, a.ext),
-                      sum_to<shape_t<decltype(b)>>(-(g * y) / b, b.ext)};
+    return detail::flat_tuple{sum_to<shape_t<decltype(a)>>(g / b, a.ext),
+                              sum_to<shape_t<decltype(b)>>(-(g * y) / b, b.ext)};
   }
 };
 
 template <class A, class B>
-  requires operands<A, B>
+requires operands<A, B>
 auto operator/(A const& a, B const& b) {
   auto x = detail::lift<B>(a);
   if constexpr (is_zero<decltype(x)>) {
@@ -37,9 +37,7 @@ auto operator/(A const& a, B const& b) {
   }
 }
 template <class A, class B>
-  requires operands<A, B>
-auto div(A const& a, B const& b) {
-  return a / b;
-}
+requires operands<A, B>
+auto div(A const& a, B const& b) { return a / b; }
 
 }  // namespace metagrad

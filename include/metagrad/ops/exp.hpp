@@ -14,7 +14,9 @@ struct exp_op : elementwise_unary<exp_op> {
     return exp(x);
   }
   static auto jvp(exp_op, auto const& y, auto const&, auto const& dx) { return dx * y; }
-  static auto vjp(exp_op, auto const& g, auto const& y, auto const&) { return std::tuple{g * y}; }
+  static auto vjp(exp_op, auto const& g, auto const& y, auto const&) {
+    return detail::flat_tuple{g * y};
+  }
 };
 
 template <expression_like X>

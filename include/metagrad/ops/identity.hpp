@@ -16,7 +16,7 @@ struct stop_gradient_op : elementwise_unary<stop_gradient_op> {
     return zeros_like(y);
   }
   static auto vjp(stop_gradient_op, auto const&, auto const&, auto const& x) {
-    return std::tuple{zeros_like(x)};
+    return detail::flat_tuple{zeros_like(x)};
   }
 };
 
@@ -37,7 +37,9 @@ struct bind_op : elementwise_unary<bind_op<Level, Index>> {
     return x;
   }
   static auto jvp(bind_op, auto const&, auto const&, auto const& dx) { return dx; }
-  static auto vjp(bind_op, auto const& g, auto const&, auto const&) { return std::tuple{g}; }
+  static auto vjp(bind_op, auto const& g, auto const&, auto const&) {
+    return detail::flat_tuple{g};
+  }
 };
 
 }  // namespace metagrad

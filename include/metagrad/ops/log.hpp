@@ -14,7 +14,9 @@ struct log_op : elementwise_unary<log_op> {
     return log(x);
   }
   static auto jvp(log_op, auto const&, auto const& x, auto const& dx) { return dx / x; }
-  static auto vjp(log_op, auto const& g, auto const&, auto const& x) { return std::tuple{g / x}; }
+  static auto vjp(log_op, auto const& g, auto const&, auto const& x) {
+    return detail::flat_tuple{g / x};
+  }
 };
 
 template <expression_like X>

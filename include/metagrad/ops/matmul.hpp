@@ -52,7 +52,7 @@ inline constexpr bool is_transpose<node<permute_op<Perm>, X>> = [] {
 template <class E>
 auto const& untransposed(E const& e) {
   if constexpr (is_transpose<E>)
-    return std::get<0>(e.args);
+    return detail::get<0>(e.args);
   else
     return e;
 }
@@ -137,8 +137,8 @@ struct matmul_op {
         return std::pair{make_node(matmul_op<true, true>{}, b, g),
                          make_node(matmul_op<true, true>{}, g, a)};
     }();
-    return std::tuple{sum_to<shape_t<decltype(a)>>(ga, a.ext),
-                      sum_to<shape_t<decltype(b)>>(gb, b.ext)};
+    return detail::flat_tuple{sum_to<shape_t<decltype(a)>>(ga, a.ext),
+                              sum_to<shape_t<decltype(b)>>(gb, b.ext)};
   }
 };
 

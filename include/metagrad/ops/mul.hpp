@@ -18,20 +18,16 @@ struct mul_op : elementwise_binary<mul_op> {
     return da * b + a * db;
   }
   static auto vjp(mul_op, auto const& g, auto const&, auto const& a, auto const& b) {
-    return std::tuple{sum_to<shape_t<decltype(a)>>(g * b, a.ext),
-                      sum_to<shape_t<decltype(b)>>(g * a, b.ext)};
+    return detail::flat_tuple{sum_to<shape_t<decltype(a)>>(g * b, a.ext),
+                              sum_to<shape_t<decltype(b)>>(g * a, b.ext)};
   }
 };
 
 template <class A, class B>
-  requires operands<A, B>
-auto operator*(A const& a, B const& b) {
-  return make_binary<mul_op>(a, b);
-}
+requires operands<A, B>
+auto operator*(A const& a, B const& b) { return make_binary<mul_op>(a, b); }
 template <class A, class B>
-  requires operands<A, B>
-auto mul(A const& a, B const& b) {
-  return a * b;
-}
+requires operands<A, B>
+auto mul(A const& a, B const& b) { return a * b; }
 
 }  // namespace metagrad

@@ -13,7 +13,9 @@ struct neg_op : elementwise_unary<neg_op> {
     return -x;
   }
   static auto jvp(neg_op, auto const&, auto const&, auto const& dx) { return -dx; }
-  static auto vjp(neg_op, auto const& g, auto const&, auto const&) { return std::tuple{-g}; }
+  static auto vjp(neg_op, auto const& g, auto const&, auto const&) {
+    return detail::flat_tuple{-g};
+  }
 };
 
 template <expression_like X>

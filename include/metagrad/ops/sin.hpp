@@ -16,7 +16,7 @@ struct sin_op : elementwise_unary<sin_op> {
   }
   static auto jvp(sin_op, auto const&, auto const& x, auto const& dx) { return dx * cos(x); }
   static auto vjp(sin_op, auto const& g, auto const&, auto const& x) {
-    return std::tuple{g * cos(x)};
+    return detail::flat_tuple{g * cos(x)};
   }
 };
 

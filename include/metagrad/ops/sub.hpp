@@ -17,8 +17,8 @@ struct sub_op : elementwise_binary<sub_op> {
     return da - db;
   }
   static auto vjp(sub_op, auto const& g, auto const&, auto const& a, auto const& b) {
-    return std::tuple{sum_to<shape_t<decltype(a)>>(g, a.ext),
-                      -sum_to<shape_t<decltype(b)>>(g, b.ext)};
+    return detail::flat_tuple{sum_to<shape_t<decltype(a)>>(g, a.ext),
+                              -sum_to<shape_t<decltype(b)>>(g, b.ext)};
   }
 };
 
@@ -31,7 +31,7 @@ consteval bool check_sub() {
 }
 
 template <class A, class B>
-  requires operands<A, B>
+requires operands<A, B>
 auto operator-(A const& a, B const& b) {
   auto x = detail::lift<B>(a);
   auto y = detail::lift<A>(b);
@@ -41,17 +41,17 @@ auto operator-(A const& a, B const& b) {
   using Out = broadcast_shape<shape_t<X>, shape_t<Y>>;
   if constexpr (is_zero<X> != is_zero<Y>) {
     auto ext = broadcast_extents<shape_t<X>, shape_t<Y>>("sub", x.ext, y.ext);
-    if constexpr (is_zero<X>) return fit<Out>(-y, ext);
-    else return fit<Out>(x, ext);
+    if constexpr (is_zero<X>)
+      return fit<Out>(-y, ext);
+    else
+      return fit<Out>(x, ext);
   } else {
     return make_node(sub_op{}, x, y);
   }
 }
 
 template <class A, class B>
-  requires operands<A, B>
-auto sub(A const& a, B const& b) {
-  return a - b;
-}
+requires operands<A, B>
+auto sub(A const& a, B const& b) { return a - b; }
 
 }  // namespace metagrad

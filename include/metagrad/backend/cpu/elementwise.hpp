@@ -109,7 +109,7 @@ auto build(E const& e, Ctx const& c) {
     // Computed once per chunk into the slot all copies share; read from there after.
     auto* data = static_cast<T*>(e.op.slot->data);
     if (e.op.slot->stamp != c.stamp) {
-      Eigen::Map<A>(data, c.n) = build<I, Plan>(std::get<0>(e.args), c);
+      Eigen::Map<A>(data, c.n) = build<I, Plan>(metagrad::detail::get<0>(e.args), c);
       e.op.slot->stamp = c.stamp;
     }
     return Eigen::Map<A const>(data, c.n);
@@ -122,8 +122,8 @@ auto build(E const& e, Ctx const& c) {
         ((f[i++] = at, at += leaf_count<std::tuple_element_t<A, Args>>), ...);
         return f;
       }();
-      return eigen_op<typename E::op_type>::apply(e.op,
-                                                  build<first[A], Plan>(std::get<A>(e.args), c)...);
+      return eigen_op<typename E::op_type>::apply(
+          e.op, build<first[A], Plan>(metagrad::detail::get<A>(e.args), c)...);
     }
     (std::make_index_sequence<std::tuple_size_v<decltype(e.args)>>{});
   }
@@ -150,7 +150,7 @@ constexpr bool has_memo() {
   if constexpr (is_memo<E>)
     return true;
   else if constexpr (is_node<E>)
-    return []<class... A>(std::tuple<A...> const*) {
+    return []<class... A>(metagrad::detail::flat_tuple<A...> const*) {
       return (has_memo<A>() || ...);
     }(static_cast<decltype(E::args) const*>(nullptr));
   else

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+// flat_tuple<T...>: the tuple that expressions hold their args in, and that derivative rules return
+// their cotangents in. One base per element, indexed by position, and one constructor that is not
+// a template.
+//
+// Why not std::tuple: the time g++ 12 and clang 14 take to resolve a call to one of std::tuple's
+// constructors (libstdc++'s constrained overload set) grows with the size of its element types
+// counted as trees. An expression's type is a DAG - share(x) read twice names x's type twice - so
+// a stack of layers that each read a shared value k times has a type whose tree size is k^depth:
+// `std::tuple<T> t(x)` for a type built by doubling 30 times did not compile in 20 s, and two
+// stacked transformer blocks took minutes (three, over ten). Building a flat_tuple of those types
+// costs nothing measurable. std::tuple_size, std::tuple_element and get<I> (found by ADL, or as
+// detail::get) make it tuple-like, so structured bindings work.
+#pragma once
+#include <cstddef>
+#include <tuple>
+#include <utility>
+
+namespace metagrad::detail {
+
+template <std::size_t I, class T>
+struct flat_slot {
+  T value;
+};
+
+template <class Indices, class... T>
+struct flat_tuple_base;
+template <std::size_t... I, class... T>
+struct flat_tuple_base<std::index_sequence<I...>, T...> : flat_slot<I, T>... {
+  constexpr flat_tuple_base() = default;
+  constexpr flat_tuple_base(T const&... v) requires(sizeof...(T) > 0) : flat_slot<I, T>{v}... {}
+  constexpr flat_tuple_base(T&&... v) requires(sizeof...(T) > 0)
+      : flat_slot<I, T>{static_cast<T&&>(v)}... {}
+};
+
+template <class... T>
+struct flat_tuple : flat_tuple_base<std::index_sequence_for<T...>, T...> {
+  using flat_tuple_base<std::index_sequence_for<T...>, T...>::flat_tuple_base;
+};
+template <class... T>
+flat_tuple(T...) -> flat_tuple<T...>;
+
+/// The element at I (the base flat_slot<I, T> is found by deduction: no recursion over T...).
+template <std::size_t I, class T>
+constexpr T const& get(flat_slot<I, T> const& s) noexcept {
+  return s.value;
+}
+template <std::size_t I, class T>
+constexpr T& get(flat_slot<I, T>& s) noexcept {
+  return s.value;
+}
+template <std::size_t I, class T>
+constexpr T&& get(flat_slot<I, T>&& s) noexcept {
+  return static_cast<T&&>(s.value);
+}
+
+template <std::size_t I, class T>
+T flat_element(flat_slot<I, T> const*);
+
+}  // namespace metagrad::detail
+
+template <class... T>
+struct std::tuple_size<metagrad::detail::flat_tuple<T...>>
+    : std::integral_constant<std::size_t, sizeof...(T)> {};
+template <std::size_t I, class... T>
+struct std::tuple_element<I, metagrad::detail::flat_tuple<T...>> {
+  using type = decltype(metagrad::detail::flat_element<I>(
+      static_cast<metagrad::detail::flat_tuple<T...> const*>(nullptr)));
+};
