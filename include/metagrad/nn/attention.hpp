@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // multi_head_attention<E, Heads, Causal>: self-attention on (B,T,E) => (B,T,E), as
-// torch.nn.MultiheadAttention(E, Heads, batch_first=True) called as mha(x, x, x) (eval mode, no
-// dropout; need_weights is irrelevant to the output). T may be static or dyn.
+// torch.nn.MultiheadAttention(E, Heads, dropout, batch_first=True) called as mha(x, x, x)
+// (need_weights is irrelevant to the output). T may be static or dyn. In training mode
+// (model(p, x, nn::training(key))) the attention weights a_h are dropped with probability
+// `dropout`, as PyTorch's MultiheadAttention does in train(); in eval mode and a plain call, never.
 //   [q k v] = x in_proj_weightᵀ + in_proj_bias          (B,T,3E), split into Heads heads of E/Heads
 //   a_h     = softmax(q_h k_hᵀ / sqrt(E/Heads))          (B,Heads,T,T), -inf above the diagonal
 //                                                       when Causal (attn_mask = triu(ones, 1))
@@ -16,6 +18,7 @@
 
 #include "../config.hpp"  // the ops below use its macros
 #include "../ops/add.hpp"
+#include "../ops/dropout_mask.hpp"
 #include "../ops/matmul.hpp"
 #include "../ops/mul.hpp"
 #include "../ops/permute.hpp"
@@ -24,6 +27,7 @@
 #include "../ops/softmax.hpp"
 #include "../ops/where.hpp"
 #include "layer.hpp"
+#include "mode.hpp"
 
 namespace metagrad::nn {
 
@@ -73,6 +77,7 @@ struct multi_head_attention {
   static constexpr std::string_view name = "multi_head_attention";
   static constexpr std::array<std::string_view, 4> param_names{"in_proj_weight", "in_proj_bias",
                                                                "out_proj.weight", "out_proj.bias"};
+  double dropout = 0.0;  // on the attention weights, in training mode (PyTorch's dropout)
 
   template <class S>
   static constexpr bool accepts = S::rank == 3 && S::dims[2] == EmbedDim;
@@ -111,6 +116,21 @@ struct multi_head_attention {
 
   template <class P, class X>
   auto operator()(P const& p, X const& x) const {
+    return attend(p, x, [](auto const& a) { return a; });
+  }
+  template <class P, class X>
+  auto operator()(P const& p, X const& x, train_mode const& m) const {
+    return attend(p, x, [&](auto const& a) { return metagrad::dropout(a, dropout, m.key); });
+  }
+  template <class P, class X, class S>
+  auto operator()(P const& p, X const& x, eval_mode<S> const&) const {
+    return (*this)(p, x);
+  }
+
+ private:
+  /// The attention of x, with drop(a) applied to the attention weights.
+  template <class P, class X, class Drop>
+  auto attend(P const& p, X const& x, Drop const& drop) const {
     auto e = as_expr(x);
     using S = shape_t<decltype(e)>;
     static_assert(width<S>() == EmbedDim);
@@ -126,16 +146,16 @@ struct multi_head_attention {
     auto k = heads(slice<2, E, 2 * E>(qkv));
     auto v = heads(slice<2, 2 * E, 3 * E>(qkv));
     auto scores = matmul(q, transpose(k)) * static_cast<T>(1 / std::sqrt(static_cast<double>(D)));
-    auto attend = [&](auto const& s) {  // (B,H,T,T) x (B,H,T,D) => (B,T,E)
-      auto o = permute<0, 2, 1, 3>(matmul(metagrad::softmax<-1>(s), v));
+    auto weigh = [&](auto const& s) {  // (B,H,T,T) x (B,H,T,D) => (B,T,E)
+      auto o = permute<0, 2, 1, 3>(matmul(drop(metagrad::softmax<-1>(s)), v));
       auto joined = reshape<shape<B, L, E>>(o, extents<3>{{b, t, E}});
       return matmul(joined, transpose(std::get<2>(p))) + std::get<3>(p);
     };
     if constexpr (Causal) {
       tensor_view<T, shape<L, L>> mask(detail::causal_mask_data<T>(t), extents<2>{{t, t}});
-      return attend(where(mask, -std::numeric_limits<T>::infinity(), scores));
+      return weigh(where(mask, -std::numeric_limits<T>::infinity(), scores));
     } else {
-      return attend(scores);
+      return weigh(scores);
     }
   }
 };

@@ -1,21 +1,26 @@
 // SPDX-License-Identifier: MIT
 // transformer_encoder_layer<E, Heads, FF, Options>: (B,T,E) => (B,T,E), as
-// torch.nn.TransformerEncoderLayer(E, Heads, FF, dropout=0.0, activation='relu',
-// batch_first=True, norm_first=False) in eval mode. There is no dropout: this is the block
-// PyTorch computes in eval mode (or with dropout=0.0); training-mode dropout is not implemented.
-//   post-norm (default):  h = norm1(x + self_attn(x));   y = norm2(h + ff(h))
-//   norm_first:           h = x + self_attn(norm1(x));   y = h + ff(norm2(h))
-//   ff(z) = linear2(activation(linear1(z))), linear1 (FF,E), linear2 (E,FF)
+// torch.nn.TransformerEncoderLayer(E, Heads, FF, dropout, activation='relu', batch_first=True,
+// norm_first=False).
+//   post-norm (default):  h = norm1(x + drop1(self_attn(x)));   y = norm2(h + drop2(ff(h)))
+//   norm_first:           h = x + drop1(self_attn(norm1(x)));   y = h + drop2(ff(norm2(h)))
+//   ff(z) = linear2(drop(activation(linear1(z)))), linear1 (FF,E), linear2 (E,FF)
+// Dropout (the member `dropout`, PyTorch's argument; 0 by default, PyTorch's is 0.1) acts in
+// training mode only, model(p, x, nn::training(key)), at PyTorch's four places: the attention
+// weights (multi_head_attention's), drop1, drop, drop2, each with its own key drawn from the
+// step's (key.fold_in(0..3)). In eval mode and a plain call the block is PyTorch's eval().
 // Options.causal masks attention to later positions (PyTorch: src_mask = triu(ones, 1), or
 // is_causal=True with that mask). Parameters are named and initialised as PyTorch's state_dict:
 // self_attn.{in_proj_weight, in_proj_bias, out_proj.weight, out_proj.bias}, linear1.*, linear2.*,
 // norm1.*, norm2.* (LayerNorm eps 1e-5).
 #pragma once
 #include "../config.hpp"  // the ops below use its macros
+#include "../ops/dropout_mask.hpp"
 #include "../ops/gelu.hpp"
 #include "../ops/relu.hpp"
 #include "attention.hpp"
 #include "dense.hpp"
+#include "mode.hpp"
 #include "normalization.hpp"
 
 namespace metagrad::nn {
@@ -52,7 +57,8 @@ struct transformer_encoder_layer {
                                                                 "norm1.bias",
                                                                 "norm2.weight",
                                                                 "norm2.bias"};
-  double eps = 1e-5;  // both layer norms' (PyTorch's layer_norm_eps)
+  double eps = 1e-5;     // both layer norms' (PyTorch's layer_norm_eps)
+  double dropout = 0.0;  // in training mode only (PyTorch's dropout)
 
   template <class S>
   static constexpr bool accepts = attention_type::template accepts<S>;
@@ -85,19 +91,49 @@ struct transformer_encoder_layer {
                           layer_norm{}.template init<T, S>(r), layer_norm{}.template init<T, S>(r));
   }
 
+  /// The block as PyTorch's eval(): no dropout.
   template <class P, class X>
   auto operator()(P const& p, X const& x) const {
+    auto no_drop = [](auto const& z, std::size_t) { return as_expr(z); };
+    return block(p, x, no_drop,
+                 [](auto const& attn, auto const& ps, auto const& z) { return attn(ps, z); });
+  }
+  /// The block as PyTorch's train(): dropout at its four places, keys from m.key.
+  template <class P, class X>
+  auto operator()(P const& p, X const& x, train_mode const& m) const {
+    auto drop = [&](auto const& z, std::size_t site) {
+      return metagrad::dropout(z, dropout, m.key.fold_in(site));
+    };
+    return block(p, x, drop, [&](auto const& attn, auto const& ps, auto const& z) {
+      return attn(ps, z, train_mode{m.key.fold_in(0)});
+    });
+  }
+  template <class P, class X, class S>
+  auto operator()(P const& p, X const& x, eval_mode<S> const&) const {
+    return (*this)(p, x);
+  }
+
+ private:
+  /// The block with drop(z, site) at dropout sites 1-3 and self-attention called as
+  /// call_attn(attention, its params, z).
+  template <class P, class X, class Drop, class CallAttn>
+  auto block(P const& p, X const& x, Drop const& drop, CallAttn const& call_attn) const {
     using std::get;
     auto e = share(x);  // read by attention and by the skip; so is h (expr/shared.hpp)
     auto self_attn = [&](auto const& z) {
-      return attention_type{}(std::tie(get<0>(p), get<1>(p), get<2>(p), get<3>(p)), z);
+      attention_type attn;
+      attn.dropout = dropout;
+      return drop(call_attn(attn, std::tie(get<0>(p), get<1>(p), get<2>(p), get<3>(p)), z), 1);
     };
     auto ff = [&](auto const& z) {
       auto h = linear1_type{}(std::tie(get<4>(p), get<5>(p)), z);
-      if constexpr (Options.activation == transformer_activation::gelu)
-        return linear2_type{}(std::tie(get<6>(p), get<7>(p)), metagrad::gelu(h));
-      else
-        return linear2_type{}(std::tie(get<6>(p), get<7>(p)), metagrad::relu(h));
+      auto act = [&] {
+        if constexpr (Options.activation == transformer_activation::gelu)
+          return metagrad::gelu(h);
+        else
+          return metagrad::relu(h);
+      };
+      return drop(linear2_type{}(std::tie(get<6>(p), get<7>(p)), drop(act(), 2)), 3);
     };
     layer_norm norm{.eps = eps};
     auto norm1 = [&](auto const& z) { return norm(std::tie(get<8>(p), get<9>(p)), z); };
