@@ -25,5 +25,21 @@
 #define METAGRAD_CBLAS 0
 #endif
 
+// METAGRAD_ASAN: built with AddressSanitizer (g++'s __SANITIZE_ADDRESS__, clang's feature
+// test). The block cache (detail/pool.hpp) then poisons the blocks it keeps, so a read through
+// a view of a freed tensor is reported although the memory was not returned to the system.
+#if !defined(METAGRAD_ASAN)
+#if defined(__SANITIZE_ADDRESS__)
+#define METAGRAD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define METAGRAD_ASAN 1
+#endif
+#endif
+#endif
+#if !defined(METAGRAD_ASAN)
+#define METAGRAD_ASAN 0
+#endif
+
 // Internal headers check that the umbrella header was included first (Eigen's InternalHeaderCheck).
 #define METAGRAD_INTERNAL_HEADER_OK 1

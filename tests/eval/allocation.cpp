@@ -123,3 +123,20 @@ TEST_CASE("a tensor with static storage duration outlives the block cache") {
   auto doubled = mg::eval(static_tensor() * 2.0f);
   CHECK(doubled(3) == 8);
 }
+
+#if METAGRAD_ASAN
+#include <sanitizer/asan_interface.h>
+
+TEST_CASE("under AddressSanitizer, the blocks the cache keeps are poisoned") {
+  using mg::detail::block_cache;
+  void* p = block_cache::allocate(256);
+  CHECK(__asan_region_is_poisoned(p, 256) == nullptr);
+  block_cache::deallocate(p, 256);
+  CHECK(__asan_address_is_poisoned(p));
+  CHECK(__asan_address_is_poisoned(static_cast<char*>(p) + 255));
+  void* q = block_cache::allocate(256);  // the same block, from the cache
+  CHECK(q == p);
+  CHECK(__asan_region_is_poisoned(q, 256) == nullptr);
+  block_cache::deallocate(q, 256);
+}
+#endif
