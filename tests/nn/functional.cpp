@@ -49,16 +49,48 @@ TEST_CASE("functional: two inputs, a merge, two outputs") {
       [&](auto const& w0, auto const& w1, auto const& w6) {
         return std::apply(
             [&](auto const& o1, auto const& o2) { return mg::sum(o1) + mg::sum(mg::square(o2)); },
-            model(std::make_tuple(std::forward_as_tuple(w0, std::get<1>(std::get<0>(p))),
-                                  std::forward_as_tuple(w1, std::get<1>(std::get<1>(p))),
-                                  std::get<2>(p), std::get<3>(p), std::get<4>(p), std::get<5>(p),
-                                  std::forward_as_tuple(w6, std::get<1>(std::get<6>(p)))),
+            model(std::forward_as_tuple(std::forward_as_tuple(w0, std::get<1>(std::get<0>(p))),
+                                        std::forward_as_tuple(w1, std::get<1>(std::get<1>(p))),
+                                        std::get<2>(p), std::get<3>(p), std::get<4>(p),
+                                        std::get<5>(p),
+                                        std::forward_as_tuple(w6, std::get<1>(std::get<6>(p)))),
                   mg::as_expr(a), mg::as_expr(b)));
       },
       std::get<0>(std::get<0>(p)), std::get<0>(std::get<1>(p)), std::get<0>(std::get<6>(p)));
   auto s = M::summary();
   CHECK(s.find("5    concat           at3,at0        [B, 10]") != std::string::npos);
   CHECK(s.find("total parameters: 68") != std::string::npos);
+}
+
+namespace {
+/// dense<4>, then Levels times: tanh, and a merge that reads the tanh twice (h -> 2 tanh(h)).
+template <std::size_t... I>
+auto doubling_chain(std::index_sequence<I...>) {
+  using In = mg::shape<mg::dyn, 3>;
+  auto nodes = std::tuple_cat(
+      std::tuple{nn::node(nn::dense<4>{}, nn::in<0>)},
+      std::tuple{nn::node(nn::tanh{}, nn::at<2 * I>),
+                 nn::node(nn::merge_add{}, nn::at<2 * I + 1>, nn::at<2 * I + 1>)}...);
+  constexpr std::size_t last = 2 * sizeof...(I);
+  return std::apply([](auto const&... n) { return nn::functional<In>(n...); }, nodes)
+      .outputs(nn::at<last>);
+}
+}  // namespace
+
+TEST_CASE("functional: a value read twice at every level is held once") {
+  constexpr int levels = 16;
+  auto model = doubling_chain(std::make_index_sequence<levels>{});
+  auto p = model.init<double>(mg::rng{2});
+  auto x0 = mgt::random<mg::shape<5, 3>>(3);
+  mg::tensor<double, mg::shape<mg::dyn, 3>> x(mg::extents<2>{{5, 3}});
+  std::copy(x0.begin(), x0.end(), x.begin());
+  auto y = model(p, x);
+  // Without sharing, the expression would hold 2^16 copies of the first dense layer.
+  CHECK(sizeof(y) < 4096);
+  mg::tensor<double, mg::shape<mg::dyn, 4>> want = mg::eval(nn::dense<4>{}(std::get<0>(p), x));
+  for (int k = 0; k < levels; ++k) want = mg::eval(2.0 * mg::tanh(want));
+  mgt::check_close(mg::eval(y), want, 1e-14, 1e-14, "16 doubling levels");
+  mgt::check_grads([&](auto const& z) { return model(p, z); }, x);
 }
 
 TEST_CASE("functional: a single-input model with a skip connection, batch norm and dropout fits") {

@@ -4,7 +4,8 @@
 // references it reads: nn::in<I> (model input I) or nn::at<K> (the output of node K < this one).
 // Shapes flow from the inputs at compile time, so parameters are inferred, and a layer that cannot
 // take what reaches it is one compile error naming its node and the shapes. Parameters and state
-// are tuples with one tree per node, named as "K.weight".
+// are tuples with one tree per node, named as "K.weight". A node's value that more than one
+// reference reads (later nodes, outputs) is shared (expr/shared.hpp): held once, computed once.
 //   auto model = nn::functional<In0, In1>(
 //                    nn::node(nn::dense<32>{}, nn::in<0>),              // node 0
 //                    nn::node(nn::dense<32>{}, nn::in<1>),              // node 1
@@ -17,6 +18,7 @@
 #pragma once
 #include <string>
 
+#include "../expr/shared.hpp"
 #include "../ops/concat.hpp"
 #include "layer.hpp"
 #include "mode.hpp"
@@ -234,13 +236,15 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
       static_assert(sizeof...(Args) - 1 == sizeof...(In), "functional: one argument per input");
       auto const& m = std::get<sizeof...(Args) - 1>(all);
       return [&]<std::size_t... I>(std::index_sequence<I...>) {
-        return finish(run<0>(p, std::tuple{as_expr(std::get<I>(all))...}, std::tuple<>{}, &m));
+        return finish(run<0>(p, metagrad::detail::flat_tuple{as_expr(std::get<I>(all))...},
+                             metagrad::detail::flat_tuple<>{}, &m));
       }
       (std::make_index_sequence<sizeof...(In)>{});
     } else {
       static_assert(sizeof...(Args) == sizeof...(In), "functional: one argument per input");
       eval_mode<> const plain{};  // layers without state see eval mode; batch norm asks for state
-      return finish(run<0>(p, std::tuple{as_expr(args)...}, std::tuple<>{}, &plain));
+      return finish(run<0>(p, metagrad::detail::flat_tuple{as_expr(args)...},
+                           metagrad::detail::flat_tuple<>{}, &plain));
     }
   }
 
@@ -249,7 +253,8 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
   template <class P, expression_like X, class St>
   void update_state(P const& p, X const& x, St& s, rng key) const {
     if constexpr (holds_state<St>)
-      update_from<0>(p, std::tuple{as_expr(x)}, std::tuple<>{}, s, train_mode{key});
+      update_from<0>(p, metagrad::detail::flat_tuple{as_expr(x)}, metagrad::detail::flat_tuple<>{},
+                     s, train_mode{key});
   }
 
   /// Calls f(name, tensor) for every parameter, named "K.weight" by node.
@@ -283,13 +288,32 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
     else
       return std::tuple<>{};
   }
+  // The inputs and the node values so far are flat_tuples (detail/flat_tuple.hpp): the values
+  // are expressions, whose types std::tuple's constructors take exponential time on.
   template <class Ref, class Xs, class Vals>
   static auto const& value_of(Xs const& xs, Vals const& vals) {
     if constexpr (requires { Ref::index; } && std::is_same_v<Ref, input_ref<Ref::index>>)
-      return std::get<Ref::index>(xs);
+      return metagrad::detail::get<Ref::index>(xs);
     else
-      return std::get<Ref::index>(vals);
+      return metagrad::detail::get<Ref::index>(vals);
   }
+  /// vals with v appended.
+  template <class Vals, class V>
+  static auto append(Vals const& vals, V v) {
+    return metagrad::detail::unpack(vals, [&](auto const&... a) {
+      return metagrad::detail::flat_tuple{a..., std::move(v)};
+    });
+  }
+  /// How many references read node K's value: later nodes' and the outputs.
+  template <std::size_t K, class... R>
+  static constexpr std::size_t count_reads(std::tuple<R...> const*) {
+    return (std::size_t{0} + ... + (std::is_same_v<R, node_ref<K>> ? 1 : 0));
+  }
+  template <std::size_t K>
+  static constexpr std::size_t reads_of =
+      count_reads<K>(static_cast<std::tuple<Out...> const*>(nullptr)) +
+      (std::size_t{0} + ... +
+       count_reads<K>(static_cast<typename parts<Nodes>::refs const*>(nullptr)));
   template <std::size_t K, class P, class Xs, class Vals, class M>
   auto node_value(P const& p, Xs const& xs, Vals const& vals, M const* m) const {
     auto const& layer = std::get<K>(nodes).layer;
@@ -305,15 +329,17 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
   auto run(P const& p, Xs const& xs, Vals const& vals, M const* m) const {
     if constexpr (K == size)
       return vals;
+    else if constexpr (reads_of<K> > 1)
+      return run<K + 1>(p, xs, append(vals, share(node_value<K>(p, xs, vals, m))), m);
     else
-      return run<K + 1>(p, xs, std::tuple_cat(vals, std::tuple{node_value<K>(p, xs, vals, m)}), m);
+      return run<K + 1>(p, xs, append(vals, node_value<K>(p, xs, vals, m)), m);
   }
   template <class Vals>
   static auto finish(Vals const& vals) {
     if constexpr (sizeof...(Out) == 1)
-      return std::get<std::tuple_element_t<0, std::tuple<Out...>>::index>(vals);
+      return metagrad::detail::get<std::tuple_element_t<0, std::tuple<Out...>>::index>(vals);
     else
-      return std::tuple{std::get<Out::index>(vals)...};
+      return std::tuple{metagrad::detail::get<Out::index>(vals)...};
   }
   template <std::size_t K, class P, class Xs, class Vals, class St>
   void update_from(P const& p, Xs const& xs, Vals const& vals, St& s, train_mode const& m) const {
@@ -326,7 +352,7 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
       }(static_cast<refs_at<K>*>(nullptr));
       auto v = eval(node_value<K>(p, xs, vals, &m));
       // Keeps concrete values: later nodes read them as tensors.
-      auto next = std::tuple_cat(vals, std::tuple<decltype(v)>{std::move(v)});
+      auto next = append(vals, std::move(v));
       update_from<K + 1>(p, xs, next, s, m);
     }
   }
