@@ -167,7 +167,8 @@ TEST_CASE("concat: three operands, finite differences, second order, dyn extents
   // A dyn axis: extents are joined at run time; other extents must agree.
   mg::tensor<double, mg::shape<mg::dyn, 3>> d(mg::extents<2>{{4, 3}});
   for (int i = 0; i < 12; ++i) d.data()[i] = i;
-  auto s = mg::concat<0>(d, mgt::random<mg::shape<2, 3>>(1));
+  auto r = mgt::random<mg::shape<2, 3>>(1);  // named: s holds a view of it
+  auto s = mg::concat<0>(d, r);
   static_assert(std::same_as<mg::shape_t<decltype(s)>, mg::shape<mg::dyn, 3>>);
   CHECK(mg::eval(s).shape() == mg::extents<2>{{6, 3}});
   auto [v, pullback] = mg::vjp([](auto x, auto y) { return mg::concat<0>(y, x); }, d, d);
@@ -175,7 +176,8 @@ TEST_CASE("concat: three operands, finite differences, second order, dyn extents
   CHECK(ga(3, 2) == 11.0);
   CHECK(gb(1, 1) == 4.0);
   mg::tensor<double, mg::shape<3, mg::dyn>> e(mg::extents<2>{{3, 5}});
-  auto t = mg::concat<0>(mgt::random<mg::shape<1, 5>>(1), e);
+  auto row = mgt::random<mg::shape<1, 5>>(1);
+  auto t = mg::concat<0>(row, e);
   static_assert(std::same_as<mg::shape_t<decltype(t)>, mg::shape<4, 5>>);
   mg::tensor<double, mg::shape<3, mg::dyn>> wrong(mg::extents<2>{{3, 4}});
   CHECK_THROWS_WITH_AS((mg::concat<0>(mgt::random<mg::shape<1, 5>>(1), wrong)),
