@@ -94,36 +94,41 @@ struct transformer_encoder_layer {
   /// The block as PyTorch's eval(): no dropout.
   template <class P, class X>
   auto operator()(P const& p, X const& x) const {
-    auto no_drop = [](auto const& z, std::size_t) { return as_expr(z); };
-    return block(p, x, no_drop,
-                 [](auto const& attn, auto const& ps, auto const& z) { return attn(ps, z); });
+    return block(p, x, eval_mode<>{});
   }
   /// The block as PyTorch's train(): dropout at its four places, keys from m.key.
   template <class P, class X>
   auto operator()(P const& p, X const& x, train_mode const& m) const {
-    auto drop = [&](auto const& z, std::size_t site) {
-      return metagrad::dropout(z, dropout, m.key.fold_in(site));
-    };
-    return block(p, x, drop, [&](auto const& attn, auto const& ps, auto const& z) {
-      return attn(ps, z, train_mode{m.key.fold_in(0)});
-    });
+    return block(p, x, m);
   }
   template <class P, class X, class S>
   auto operator()(P const& p, X const& x, eval_mode<S> const&) const {
-    return (*this)(p, x);
+    return block(p, x, eval_mode<>{});
   }
 
  private:
-  /// The block with drop(z, site) at dropout sites 1-3 and self-attention called as
-  /// call_attn(attention, its params, z).
-  template <class P, class X, class Drop, class CallAttn>
-  auto block(P const& p, X const& x, Drop const& drop, CallAttn const& call_attn) const {
+  /// The block in mode m: in training, dropout at sites 1-3 (keys m.key.fold_in(site)) and in
+  /// the attention (m.key.fold_in(0)).
+  template <class P, class X, class M>
+  auto block(P const& p, X const& x, M const& m) const {
+    auto drop = [&](auto const& z, std::size_t site) {
+      if constexpr (is_train_mode<M>)
+        return metagrad::dropout(z, dropout, m.key.fold_in(site));
+      else
+        return as_expr(z);
+    };
+    auto attn_mode = [&] {
+      if constexpr (is_train_mode<M>)
+        return train_mode{m.key.fold_in(0)};
+      else
+        return m;
+    };
     using std::get;
     auto e = share(x);  // read by attention and by the skip; so is h (expr/shared.hpp)
     auto self_attn = [&](auto const& z) {
       attention_type attn;
       attn.dropout = dropout;
-      return drop(call_attn(attn, std::tie(get<0>(p), get<1>(p), get<2>(p), get<3>(p)), z), 1);
+      return drop(attn(std::tie(get<0>(p), get<1>(p), get<2>(p), get<3>(p)), z, attn_mode()), 1);
     };
     auto ff = [&](auto const& z) {
       auto h = linear1_type{}(std::tie(get<4>(p), get<5>(p)), z);
