@@ -57,10 +57,20 @@ struct node : expr_tag {
   detail::flat_tuple<Args...> args;
   extents<rank> ext;
 
-  node(Op o, Args... a)
-      : op(o), args(std::move(a)...), ext(detail::unpack(args, [&](auto const&... x) {
-          return op.template result_extents<shape_t<Args>...>(x.ext...);
-        })) {}
+  node(Op o, Args... a) : op(o), args(std::move(a)...), ext(result_extents()) {}
+
+ private:
+  // Static operands have been checked at compile time and give a static result: its extents are
+  // constants, not a run-time walk over the operands' (one per node built, and autodiff builds
+  // many per step).
+  extents<rank> result_extents() const {
+    if constexpr (shape_type::is_static && (shape_t<Args>::is_static && ...))
+      return static_extents<shape_type>();
+    else
+      return detail::unpack(args, [&](auto const&... x) {
+        return op.template result_extents<shape_t<Args>...>(x.ext...);
+      });
+  }
 };
 
 template <class E>

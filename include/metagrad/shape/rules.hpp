@@ -102,6 +102,9 @@ template <class A, class B>
 extents<std::max(A::rank, B::rank)> broadcast_extents(char const* op, extents<A::rank> const& a,
                                                       extents<B::rank> const& b) {
   constexpr std::size_t r = std::max(A::rank, B::rank);
+  if constexpr (A::is_static && B::is_static && rules::broadcastable<A, B>()) {
+    return static_extents<broadcast_shape<A, B>>();  // checked at compile time
+  }
   extents<r> out;
   for (std::size_t i = 0; i < r; ++i) {
     index_t sa = i < A::rank ? A::dims[A::rank - 1 - i] : 1;
