@@ -72,6 +72,11 @@ TEST_CASE("matmul passes finite differences") {
   mgt::check_grads(
       [](auto a, auto b) { return mg::tanh(mg::matmul(mg::transpose(a), mg::matmul(a, b))); },
       mgt::random<mg::shape<3, 4>>(15), mgt::random<mg::shape<4, 2>>(16));
+  // A batched lhs and a 2-D rhs, plain and transposed (a dense layer on (B,T,D)): the rhs's
+  // cotangent is one product over the lhs's rows folded.
+  mgt::check_grads([](auto a, auto w) { return mg::matmul(a, mg::transpose(w)); },
+                   mgt::random<mg::shape<2, 3, 4>>(19), mgt::random<mg::shape<5, 4>>(20));
+  mgt::check_grads(mm, mgt::random<mg::shape<2, 2, 3, 4>>(21), mgt::random<mg::shape<4, 2>>(22));
   // Second order: grad of a scalar function of matmul.
   auto f = [](auto a, auto b) { return mg::sum(mg::tanh(mg::matmul(a, b))); };
   mgt::check_grads([&](auto a, auto b) { return mg::grad<1>(f)(a, b) * 1.0; },
@@ -103,6 +108,18 @@ TEST_CASE("matmul with a dyn batch: (B,4) x (4,5) => (B,5)") {
   auto a = dyn_random<mg::shape<mg::dyn, 2, 4>>(mg::extents<3>{{2, 2, 4}}, 4);
   auto b = dyn_random<mg::shape<mg::dyn, 4, 3>>(mg::extents<3>{{2, 4, 3}}, 5);
   CHECK(mg::eval(mg::matmul(a, b)).shape() == mg::extents<3>{{2, 2, 3}});
+  // A dyn batch on the lhs of a 2-D rhs: (B,2,4) x (4,5), against the static (2,2,4).
+  auto [va, pba] = mg::vjp(mm, a, w);
+  auto ca = dyn_random<mg::shape<mg::dyn, 2, 5>>(mg::extents<3>{{2, 2, 5}}, 6);
+  auto [ga, gwa] = pba(ca);
+  mg::tensor<double, mg::shape<2, 2, 4>> as;
+  mg::tensor<double, mg::shape<2, 2, 5>> cas;
+  std::copy(a.begin(), a.end(), as.begin());
+  std::copy(ca.begin(), ca.end(), cas.begin());
+  auto [vas, pbas] = mg::vjp(mm, as, w);
+  auto [gas, gwas] = pbas(cas);
+  mgt::check_close(ga, gas.data(), 16, 1e-14, 1e-14, "dyn batched lhs grad a");
+  mgt::check_close(gwa, gwas, 1e-14, 1e-14, "dyn batched lhs grad w");
 }
 
 TEST_CASE("matmul: inner extents that differ at run time throw shape_error") {

@@ -49,6 +49,21 @@ inline constexpr bool is_transpose<node<permute_op<Perm>, X>> = [] {
   return swap;
 }();
 
+/// A (..., M, K) operand seen as one (rows, K) matrix: rows = the product of every extent but
+/// the last (dyn when one of them is).
+template <class S>
+struct folded_rows {
+  static constexpr index_t rows = [] {
+    index_t n = 1;
+    for (std::size_t i = 0; i + 1 < S::rank; ++i) {
+      if (S::dims[i] == dyn) return dyn;
+      n *= S::dims[i];
+    }
+    return n;
+  }();
+  static constexpr index_t cols = S::dims[S::rank - 1];
+};
+
 template <class E>
 auto const& untransposed(E const& e) {
   if constexpr (is_transpose<E>)
@@ -122,7 +137,28 @@ struct matmul_op {
                   auto const& db) {
     return make_node(matmul_op{}, da, b) + make_node(matmul_op{}, a, db);
   }
-  static auto vjp(matmul_op, auto const& g, auto const&, auto const& a, auto const& b) {
+  template <class G, class A, class B>
+  static auto vjp(matmul_op, G const& g, auto const&, A const& a, B const& b) {
+    if constexpr (!TA && shape_t<B>::rank == 2 && shape_t<A>::rank > 2 && !is_zero<G>) {
+      // The rhs of a batched lhs (a dense layer on (B,T,D)): its cotangent, summed over the
+      // batch, is one GEMM over the lhs's rows folded, not one per batch entry and a sum.
+      using F = detail::folded_rows<shape_t<A>>;
+      constexpr std::size_t ra = shape_t<A>::rank, rg = shape_t<G>::rank;
+      index_t rows = 1;
+      for (std::size_t i = 0; i + 1 < ra; ++i) rows *= a.ext[i];
+      auto a2 = reshape<shape<F::rows, F::cols>>(a, {{rows, a.ext[ra - 1]}});
+      auto g2 = reshape<shape<F::rows, shape_t<G>::dims[rg - 1]>>(g, {{rows, g.ext[rg - 1]}});
+      auto ga = make_node(matmul_op<false, !TB>{}, g, b);
+      if constexpr (TB)
+        return detail::flat_tuple{ga, make_node(matmul_op<true, false>{}, g2, a2)};
+      else
+        return detail::flat_tuple{ga, make_node(matmul_op<true, false>{}, a2, g2)};
+    } else {
+      return vjp_broadcast(g, a, b);
+    }
+  }
+  /// (g@bᵀ, aᵀ@g) with each summed down to its operand's shape.
+  static auto vjp_broadcast(auto const& g, auto const& a, auto const& b) {
     auto [ga, gb] = [&] {
       if constexpr (!TA && !TB)
         return std::pair{make_node(matmul_op<false, true>{}, g, b),
