@@ -6,11 +6,14 @@
 // shapes, gates stacked in PyTorch's order (G gates: rnn 1, lstm 4 (i,f,g,o), gru 3 (r,z,n)):
 //   weight_ih_l0 (G*H, D), weight_hh_l0 (G*H, H), bias_ih_l0 (G*H), bias_hh_l0 (G*H),
 // all U(-1/sqrt(H), 1/sqrt(H)) as PyTorch initialises them, so weights exchange with PyTorch.
-//   rnn:  h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)
-//   lstm: (i,f,g,o) = (σ, σ, tanh, σ)(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh); c' = f c + i g;
+// The input's projection xp = x W_ihᵀ + b_ih does not depend on the carry: it is computed for every
+// step at once, before the scan, as one GEMM of (T·B, D) x (D, G·H) (and its gradients as two, the
+// matmul vjp folding the batch), so each step's cell multiplies by W_hh only:
+//   rnn:  h' = tanh(xp + h W_hhᵀ + b_hh)
+//   lstm: (i,f,g,o) = (σ, σ, tanh, σ)(xp + h W_hhᵀ + b_hh); c' = f c + i g;
 //         h' = o tanh(c')   (the scan's carry is [h | c], (B, 2H))
-//   gru:  (r,z) = σ(x W_ir,izᵀ + b_ir,iz + h W_hr,hzᵀ + b_hr,hz);
-//         n = tanh(x W_inᵀ + b_in + r (h W_hnᵀ + b_hn));  h' = (1 - z) n + z h
+//   gru:  (r,z) = σ(xp_r,z + h W_hr,hzᵀ + b_hr,hz);
+//         n = tanh(xp_n + r (h W_hnᵀ + b_hn));  h' = (1 - z) n + z h
 #pragma once
 #include <cmath>  // std::sqrt here; the op headers use <cmath> without including it
 
@@ -38,16 +41,16 @@ struct recurrent_input_not_batch_time_features {
 
 // The cells name ops metagrad::op: inside nn, sigmoid and tanh are the activation layers.
 
+// Each cell maps (carry, the step's projected input xp (B, G*H), W_hh, b_hh) to the new carry.
+
 /// One step of torch.nn.RNN (tanh): the carry is h (B, H).
 template <index_t H>
 struct rnn_cell {
   static constexpr std::string_view name = "rnn";
   static constexpr index_t hidden = H, gates = 1, carry = H;
-  template <class Hc, class X, class Wi, class Wh, class Bi, class Bh>
-  auto operator()(Hc const& h, X const& x, Wi const& wih, Wh const& whh, Bi const& bih,
-                  Bh const& bhh) const {
-    return metagrad::tanh(metagrad::matmul(x, metagrad::transpose(wih)) + bih +
-                          metagrad::matmul(h, metagrad::transpose(whh)) + bhh);
+  template <class Hc, class X, class Wh, class Bh>
+  auto operator()(Hc const& h, X const& xp, Wh const& whh, Bh const& bhh) const {
+    return metagrad::tanh(xp + metagrad::matmul(h, metagrad::transpose(whh)) + bhh);
   }
 };
 
@@ -56,11 +59,9 @@ template <index_t H>
 struct lstm_cell {
   static constexpr std::string_view name = "lstm";
   static constexpr index_t hidden = H, gates = 4, carry = 2 * H;
-  template <class Hc, class X, class Wi, class Wh, class Bi, class Bh>
-  auto operator()(Hc const& hc, X const& x, Wi const& wih, Wh const& whh, Bi const& bih,
-                  Bh const& bhh) const {
-    auto z = metagrad::matmul(x, metagrad::transpose(wih)) + bih +
-             metagrad::matmul(metagrad::slice<1, 0, H>(hc), metagrad::transpose(whh)) + bhh;
+  template <class Hc, class X, class Wh, class Bh>
+  auto operator()(Hc const& hc, X const& xp, Wh const& whh, Bh const& bhh) const {
+    auto z = xp + metagrad::matmul(metagrad::slice<1, 0, H>(hc), metagrad::transpose(whh)) + bhh;
     auto i = metagrad::sigmoid(metagrad::slice<1, 0, H>(z));
     auto f = metagrad::sigmoid(metagrad::slice<1, H, 2 * H>(z));
     auto g = metagrad::tanh(metagrad::slice<1, 2 * H, 3 * H>(z));
@@ -75,10 +76,8 @@ template <index_t H>
 struct gru_cell {
   static constexpr std::string_view name = "gru";
   static constexpr index_t hidden = H, gates = 3, carry = H;
-  template <class Hc, class X, class Wi, class Wh, class Bi, class Bh>
-  auto operator()(Hc const& h, X const& x, Wi const& wih, Wh const& whh, Bi const& bih,
-                  Bh const& bhh) const {
-    auto gi = metagrad::matmul(x, metagrad::transpose(wih)) + bih;  // (B, 3H)
+  template <class Hc, class X, class Wh, class Bh>
+  auto operator()(Hc const& h, X const& gi, Wh const& whh, Bh const& bhh) const {
     auto gh = metagrad::matmul(h, metagrad::transpose(whh)) + bhh;
     auto r = metagrad::sigmoid(metagrad::slice<1, 0, H>(gi) + metagrad::slice<1, 0, H>(gh));
     auto z = metagrad::sigmoid(metagrad::slice<1, H, 2 * H>(gi) + metagrad::slice<1, H, 2 * H>(gh));
@@ -143,9 +142,11 @@ struct recurrent {
       using T = value_t<decltype(xe)>;
       auto h0 = constant<T, shape<S::dims[0], Cell::carry>, device_t<decltype(xe)>>(
           T(0), extents<2>{{xe.ext[0], Cell::carry}});
-      auto ys = metagrad::scan<Cell>(h0, metagrad::permute<1, 0, 2>(xe), std::get<0>(p),
-                                     std::get<1>(p), std::get<2>(p),
-                                     std::get<3>(p));  // (T, B, carry)
+      // (T, B, G*H): every step's input projection in one product.
+      auto xp =
+          metagrad::matmul(metagrad::permute<1, 0, 2>(xe), metagrad::transpose(std::get<0>(p))) +
+          std::get<2>(p);
+      auto ys = metagrad::scan<Cell>(h0, xp, std::get<1>(p), std::get<3>(p));  // (T, B, carry)
       if constexpr (Cell::carry == H)
         return metagrad::permute<1, 0, 2>(ys);
       else
