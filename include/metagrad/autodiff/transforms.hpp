@@ -80,6 +80,64 @@ auto lasting_expr(X const& x) {
 template <class T>
 using tensor_for = tensor<value_t<expr_t<T>>, shape_t<expr_t<T>>, device_t<expr_t<T>>>;
 
+/// Whether value_and_grad at level L of out = sum(x) over every axis, with x elementwise over
+/// its leaves and the differentiated arguments A... shaped like x, can run as one fused pass:
+/// then each argument's cotangent is an elementwise expression shaped like x too, and the device
+/// computes the sum and every cotangent chunk by chunk, the memos they share once per chunk
+/// (instead of the sum's pass, then one pass per use of each argument).
+template <int L, class E, class... A>
+constexpr bool fuses_sum_and_grad() {
+  if constexpr (!is_node<E>) {
+    return false;
+  } else if constexpr (!full_reduction_of_elementwise<E>) {
+    return false;
+  } else if constexpr (!std::is_same_v<typename E::op_type::kind, sum_kind>) {
+    return false;
+  } else {
+    using X = std::remove_cvref_t<decltype(get<0>(std::declval<E const&>().args))>;
+    using K = elementwise_kernel<device_t<E>>;
+    using T = value_t<E>;
+    if constexpr (!std::is_same_v<decltype(non_elementwise_nodes<X>()), node_types<>> ||
+                  !(std::is_same_v<shape_t<A>, shape_t<X>> && ...)) {
+      return false;
+    } else {
+      using TX = decltype(trace(std::declval<X const&>()));
+      using CT = decltype(backward<L, sizeof...(A)>(
+          std::declval<TX const&>(), std::declval<constant<T, shape_t<X>, device_t<E>> const&>()));
+      return []<class... C>(flat_tuple<C...> const*) {
+        if constexpr ((std::is_same_v<C, no_cotangent> || ...))
+          return false;
+        else
+          return requires(TX const& tx, std::array<T*, sizeof...(C)> const& d, C const&... c) {
+            K::sum_all_and_assign(tx, d, c...);
+          };
+      }(static_cast<CT const*>(nullptr));
+    }
+  }
+}
+
+/// value_and_grad of out = sum(x) in one fused pass (see fuses_sum_and_grad).
+template <bool WithValue, int L, class E, class... A>
+auto fused_sum_and_grad(E const& out, A const&... args) {
+  using T = value_t<E>;
+  using D = device_t<E>;
+  auto const& x = get<0>(out.args);
+  using X = std::remove_cvref_t<decltype(x)>;
+  auto tx = trace(x);
+  auto cts = backward<L, sizeof...(A)>(tx, constant<T, shape_t<X>, D>(T(1), x.ext));
+  auto acc = make_accumulator(args...);
+  tensor<T, shape_t<E>, D> value(out.ext, uninitialized_t{});
+  value.data()[0] = [&]<std::size_t... P>(std::index_sequence<P...>) {
+    return elementwise_kernel<D>::sum_all_and_assign(
+        tx, std::array<T*, sizeof...(A)>{std::get<P>(acc.grads).data()...}, get<P>(cts)...);
+  }
+  (std::index_sequence_for<A...>{});
+  if constexpr (WithValue)
+    return std::pair{std::move(value), std::move(acc.grads)};
+  else
+    return std::move(acc.grads);
+}
+
 template <bool WithValue, std::size_t... I>
 struct grad_fn_impl {
   template <class F, class... Args>
@@ -90,7 +148,12 @@ struct grad_fn_impl {
     static_assert(check_scalar_output<E>());
     using T = value_t<E>;
     auto arg_tuple = std::forward_as_tuple(args...);
-    if constexpr (L == 1) {
+    if constexpr (L == 1 &&
+                  fuses_sum_and_grad<L, E,
+                                     expr_t<std::tuple_element_t<I, std::tuple<Args...>>>...>()) {
+      scratch_scope scope;
+      return fused_sum_and_grad<WithValue, L>(out, as_expr(std::get<I>(arg_tuple))...);
+    } else if constexpr (L == 1) {
       // Concrete arguments: evaluate.
       scratch_scope scope;
       auto traced = trace(out);

@@ -206,6 +206,37 @@ struct elementwise_kernel<device::cpu> {
     return acc;
   }
 
+  /// A sum over every axis of x and the elementwise expressions e... (each shaped like x) into
+  /// dst..., in one pass: chunk by chunk, the sum, then each e, so the memos they share (a
+  /// value_and_grad of a sum reads the forward's sigmoid and tanh again) are computed once per
+  /// chunk rather than once per pass.
+  template <class X, class... E>
+  requires(folds<X> && (folds<E> && ...)) static value_t<X> sum_all_and_assign(
+      X const& x, std::array<value_t<X>*, sizeof...(E)> const& dst, E const&... e) {
+    using T = value_t<X>;
+    // A memo read in e but not in x would see no chunk stamps; trace puts e's memos in x.
+    static_assert(cpu::detail::has_memo<X>() || !(cpu::detail::has_memo<E>() || ...));
+    cpu::detail::block_context<plan_for<X>::N> cx;
+    std::tuple<cpu::detail::block_context<plan_for<E>::N>...> ce;
+    T acc = T(0);
+    cpu::detail::for_each_chunk<X>(cx, x.ext.size(), [&](auto const& c) {
+      if (c.n == 0) return;
+      acc += cpu::detail::build<0, plan_for<X>>(x, c).sum();
+      [&]<std::size_t... K>(std::index_sequence<K...>) {
+        (
+            [&](auto const& ek, auto& ck) {
+              using EK = std::remove_cvref_t<decltype(ek)>;
+              ck.chunk = c.chunk, ck.n = c.n, ck.stamp = c.stamp;
+              Eigen::Map<cpu::detail::array_t<T, plan_for<EK>::inner_size>>(dst[K] + c.chunk, c.n) =
+                  cpu::detail::build<0, plan_for<EK>>(ek, ck);
+            }(e, std::get<K>(ce)),
+            ...);
+      }
+      (std::index_sequence_for<E...>{});
+    });
+    return acc;
+  }
+
   template <class T, class E>
   static void assign(T* dst, E const& e) {
     using Out = shape_t<E>;

@@ -1,0 +1,121 @@
+// value_and_grad of a sum of an elementwise expression, with every differentiated argument shaped
+// like it, runs as one fused pass (detail::fuses_sum_and_grad): the value and each argument's
+// gradient chunk by chunk. Checked against closed forms (over several memo chunks and a partial
+// last one), against the general path (the same function with a matmul by the identity, which
+// the fused path does not take), and which functions take the path.
+#include <cmath>
+#include <vector>
+
+#include "support/check.hpp"
+
+namespace mg = metagrad;
+
+namespace {
+using vec = mg::tensor<double, mg::shape<mg::dyn>>;
+
+vec filled(mg::index_t n, double lo, double hi, unsigned seed) {
+  vec t(mg::extents<1>{{n}});
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> d(lo, hi);
+  for (auto& v : t) v = d(gen);
+  return t;
+}
+
+constexpr double a = 0.7, b = 0.1;
+
+double sigmoid(double z) { return 1 / (1 + std::exp(-z)); }
+
+/// Whether value_and_grad<I...>(f)(args...) takes the fused path.
+template <std::size_t... I, class F, class... Args>
+bool fused(F const& f, Args const&... args) {
+  return []<class E>(E const*) {
+    return mg::detail::fuses_sum_and_grad<
+        1, E, mg::expr_t<std::tuple_element_t<I, std::tuple<Args...>>>...>();
+  }(static_cast<decltype(mg::detail::call_marked<1, I...>(f, args...)) const*>(nullptr));
+}
+}  // namespace
+
+TEST_CASE("fused value_and_grad of sum(sigmoid(a*x + b) * tanh(x)) over several chunks") {
+  auto f = [](auto const& x) { return mg::sum(mg::sigmoid(a * x + b) * mg::tanh(x)); };
+  // 2.4 memo chunks: two whole ones and a partial last one.
+  mg::index_t const n = 2 * mg::memo_chunk + 800;
+  auto x = filled(n, -3, 3, 1);
+  CHECK(fused<0>(f, x));
+  auto [value, g] = mg::value_and_grad(f)(x);
+  double want = 0;
+  std::vector<double> dx(static_cast<std::size_t>(n));
+  for (mg::index_t i = 0; i < n; ++i) {
+    double s = sigmoid(a * x(i) + b), t = std::tanh(x(i));
+    want += s * t;
+    dx[static_cast<std::size_t>(i)] = a * s * (1 - s) * t + s * (1 - t * t);
+  }
+  CHECK(value.item() == doctest::Approx(want).epsilon(1e-12));
+  mgt::check_close(g, dx.data(), n, 1e-12, 1e-12, "grad");
+  mgt::check_close(mg::grad(f)(x), dx.data(), n, 1e-12, 1e-12, "grad alone");
+}
+
+TEST_CASE("fused value_and_grad with two arguments, one read twice") {
+  auto f = [](auto const& x, auto const& y) { return mg::sum(x * mg::sin(y) + mg::square(x)); };
+  mg::index_t const n = mg::memo_chunk + 5;
+  auto x = filled(n, -2, 2, 2);
+  auto y = filled(n, -2, 2, 3);
+  CHECK(fused<0, 1>(f, x, y));
+  auto [value, g] = mg::value_and_grad<0, 1>(f)(x, y);
+  auto const& [gx, gy] = g;
+  double want = 0;
+  std::vector<double> dx(static_cast<std::size_t>(n)), dy(static_cast<std::size_t>(n));
+  for (mg::index_t i = 0; i < n; ++i) {
+    want += x(i) * std::sin(y(i)) + x(i) * x(i);
+    dx[static_cast<std::size_t>(i)] = std::sin(y(i)) + 2 * x(i);
+    dy[static_cast<std::size_t>(i)] = x(i) * std::cos(y(i));
+  }
+  CHECK(value.item() == doctest::Approx(want).epsilon(1e-12));
+  mgt::check_close(gx, dx.data(), n, 1e-12, 1e-12, "grad x");
+  mgt::check_close(gy, dy.data(), n, 1e-12, 1e-12, "grad y");
+}
+
+TEST_CASE("fused value_and_grad on static shapes agrees with the general path") {
+  using S = mg::shape<3, 4>;
+  auto x = mgt::random<S>(4);
+  auto w = mgt::random<S>(5);
+  mg::tensor<double, mg::shape<4, 4>> eye{};
+  for (int i = 0; i < 4; ++i) eye(i, i) = 1;
+  // The same function, the second with x through matmul(x, I): not elementwise, so general.
+  auto f = [&](auto const& x) { return mg::sum(mg::exp(x) * w - mg::log1p(x * x)); };
+  auto general = [&](auto const& x) {
+    auto xi = mg::matmul(x, eye);
+    return mg::sum(mg::exp(xi) * w - mg::log1p(xi * xi));
+  };
+  CHECK(fused<0>(f, x));
+  CHECK_FALSE(fused<0>(general, x));
+  auto [v1, g1] = mg::value_and_grad(f)(x);
+  auto [v2, g2] = mg::value_and_grad(general)(x);
+  CHECK(v1.item() == doctest::Approx(v2.item()).epsilon(1e-13));
+  mgt::check_close(g1, g2, 1e-13, 1e-13, "fused vs general");
+}
+
+TEST_CASE("value_and_grad takes the fused path only where it applies") {
+  auto x = mgt::random<mg::shape<6>>(6);
+  mg::tensor<double, mg::shape<>> s{2.0};
+  // mean is not a sum (a scale on top of one): general.
+  CHECK_FALSE(fused<0>([](auto const& x) { return mg::mean(mg::exp(x)); }, x));
+  // A differentiated scalar broadcast over x: its gradient is a reduction, general.
+  CHECK_FALSE(fused<0, 1>([](auto const& x, auto const& s) { return mg::sum(s * x); }, x, s));
+  // The non-differentiated scalar may broadcast.
+  CHECK(fused<0>([](auto const& x, auto const& s) { return mg::sum(s * x); }, x, s));
+  // An argument no cotangent reaches is zero: the general path.
+  auto y = mgt::random<mg::shape<6>>(7);
+  auto only_x = [](auto const& x, auto const&) { return mg::sum(mg::exp(x)); };
+  CHECK_FALSE(fused<0, 1>(only_x, x, y));
+  auto [gx, gy] = mg::grad<0, 1>(only_x)(x, y);
+  for (int i = 0; i < 6; ++i) {
+    CHECK(gx(i) == doctest::Approx(std::exp(x(i))));
+    CHECK(gy(i) == 0.0);
+  }
+  // The scaled sum: fused with the scalar held constant, and right.
+  auto [v, g] = mg::value_and_grad([&](auto const& x) { return mg::sum(s * x); })(x);
+  double want = 0;
+  for (int i = 0; i < 6; ++i) want += 2 * x(i);
+  CHECK(v.item() == doctest::Approx(want));
+  for (int i = 0; i < 6; ++i) CHECK(g(i) == 2.0);
+}
