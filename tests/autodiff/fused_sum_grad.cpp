@@ -1,8 +1,8 @@
-// value_and_grad of a sum of an elementwise expression, with every differentiated argument shaped
-// like it, runs as one fused pass (detail::fuses_sum_and_grad): the value and each argument's
-// gradient chunk by chunk. Checked against closed forms (over several memo chunks and a partial
-// last one), against the general path (the same function with a matmul by the identity, which
-// the fused path does not take), and which functions take the path.
+// value_and_grad of a sum (or mean) of an elementwise expression, with every differentiated
+// argument shaped like it, runs as one fused pass (detail::fuses_sum_and_grad): the value and each
+// argument's gradient chunk by chunk. Checked against closed forms (over several memo chunks and a
+// partial last one), against the general path (the same function with a matmul by the identity,
+// which the fused path does not take), and which functions take the path.
 #include <cmath>
 #include <vector>
 
@@ -97,8 +97,16 @@ TEST_CASE("fused value_and_grad on static shapes agrees with the general path") 
 TEST_CASE("value_and_grad takes the fused path only where it applies") {
   auto x = mgt::random<mg::shape<6>>(6);
   mg::tensor<double, mg::shape<>> s{2.0};
-  // mean is not a sum (a scale on top of one): general.
-  CHECK_FALSE(fused<0>([](auto const& x) { return mg::mean(mg::exp(x)); }, x));
+  // mean (a sum times 1/n) and a scaled sum are fused; a sum of a sum's square is not.
+  auto mean_exp = [](auto const& x) { return mg::mean(mg::exp(x)); };
+  CHECK(fused<0>(mean_exp, x));
+  CHECK(fused<0>([](auto const& x) { return mg::sum(mg::exp(x)) * 3.0; }, x));
+  CHECK_FALSE(fused<0>([](auto const& x) { return mg::square(mg::sum(x)); }, x));
+  auto [vm, gm] = mg::value_and_grad(mean_exp)(x);
+  double sum_exp = 0;
+  for (int i = 0; i < 6; ++i) sum_exp += std::exp(x(i));
+  CHECK(vm.item() == doctest::Approx(sum_exp / 6));
+  for (int i = 0; i < 6; ++i) CHECK(gm(i) == doctest::Approx(std::exp(x(i)) / 6));
   // A differentiated scalar broadcast over x: its gradient is a reduction, general.
   CHECK_FALSE(fused<0, 1>([](auto const& x, auto const& s) { return mg::sum(s * x); }, x, s));
   // The non-differentiated scalar may broadcast.

@@ -80,21 +80,42 @@ auto lasting_expr(X const& x) {
 template <class T>
 using tensor_for = tensor<value_t<expr_t<T>>, shape_t<expr_t<T>>, device_t<expr_t<T>>>;
 
-/// Whether value_and_grad at level L of out = sum(x) over every axis, with x elementwise over
+/// out as c * sum(x) over every axis of an elementwise x: sum(x) (c = 1) or mean(x) (sum(x)
+/// times the constant 1/n); is false for every other out.
+template <class E>
+struct scaled_sum {
+  static constexpr bool is = false;
+};
+template <class Kind, bool Keep, auto Axes, class X>
+requires full_reduction_of_elementwise<node<reduce_op<Kind, Keep, Axes>, X>> &&
+    std::is_same_v<Kind, sum_kind>
+struct scaled_sum<node<reduce_op<Kind, Keep, Axes>, X>> {
+  static constexpr bool is = true;
+  using operand = X;
+  static auto const& sum(node<reduce_op<Kind, Keep, Axes>, X> const& e) { return e; }
+  static value_t<X> scale(node<reduce_op<Kind, Keep, Axes>, X> const&) { return value_t<X>(1); }
+};
+template <class S, class T, class D>
+requires scaled_sum<S>::is struct scaled_sum<node<mul_op, S, constant<T, shape<>, D>>> {
+  static constexpr bool is = true;
+  using operand = typename scaled_sum<S>::operand;
+  static auto const& sum(node<mul_op, S, constant<T, shape<>, D>> const& e) {
+    return get<0>(e.args);
+  }
+  static T scale(node<mul_op, S, constant<T, shape<>, D>> const& e) { return get<1>(e.args).value; }
+};
+
+/// Whether value_and_grad at level L of out = c * sum(x) (scaled_sum), with x elementwise over
 /// its leaves and the differentiated arguments A... shaped like x, can run as one fused pass:
 /// then each argument's cotangent is an elementwise expression shaped like x too, and the device
 /// computes the sum and every cotangent chunk by chunk, the memos they share once per chunk
 /// (instead of the sum's pass, then one pass per use of each argument).
 template <int L, class E, class... A>
 constexpr bool fuses_sum_and_grad() {
-  if constexpr (!is_node<E>) {
-    return false;
-  } else if constexpr (!full_reduction_of_elementwise<E>) {
-    return false;
-  } else if constexpr (!std::is_same_v<typename E::op_type::kind, sum_kind>) {
+  if constexpr (!scaled_sum<E>::is) {
     return false;
   } else {
-    using X = std::remove_cvref_t<decltype(get<0>(std::declval<E const&>().args))>;
+    using X = typename scaled_sum<E>::operand;
     using K = elementwise_kernel<device_t<E>>;
     using T = value_t<E>;
     if constexpr (!std::is_same_v<decltype(non_elementwise_nodes<X>()), node_types<>> ||
@@ -116,18 +137,19 @@ constexpr bool fuses_sum_and_grad() {
   }
 }
 
-/// value_and_grad of out = sum(x) in one fused pass (see fuses_sum_and_grad).
+/// value_and_grad of out = c * sum(x) in one fused pass (see fuses_sum_and_grad).
 template <bool WithValue, int L, class E, class... A>
 auto fused_sum_and_grad(E const& out, A const&... args) {
   using T = value_t<E>;
   using D = device_t<E>;
-  auto const& x = get<0>(out.args);
+  auto const& x = get<0>(scaled_sum<E>::sum(out).args);
   using X = std::remove_cvref_t<decltype(x)>;
+  T const c = scaled_sum<E>::scale(out);
   auto tx = trace(x);
-  auto cts = backward<L, sizeof...(A)>(tx, constant<T, shape_t<X>, D>(T(1), x.ext));
+  auto cts = backward<L, sizeof...(A)>(tx, constant<T, shape_t<X>, D>(c, x.ext));
   auto acc = make_accumulator(args...);
   tensor<T, shape_t<E>, D> value(out.ext, uninitialized_t{});
-  value.data()[0] = [&]<std::size_t... P>(std::index_sequence<P...>) {
+  value.data()[0] = c* [&]<std::size_t... P>(std::index_sequence<P...>) {
     return elementwise_kernel<D>::sum_all_and_assign(
         tx, std::array<T*, sizeof...(A)>{std::get<P>(acc.grads).data()...}, get<P>(cts)...);
   }
