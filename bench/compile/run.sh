@@ -3,8 +3,8 @@
 #   - chain_<N>.cpp (generated): N dense+relu layers of width 32, h = relu(matmul(h, w_i) + b_i),
 #     and value_and_grad of a mean-square loss w.r.t. all 2N parameters, for N = 4, 16, 64.
 #     The layers are written as explicit lines, the way a user writes a fixed network;
-#   - every example (examples/or_gate.cpp, examples/fashion_mnist/main.cpp: the MLP and LeNet
-#     in one TU), and or_gate_eigen.cpp (the OR-gate program by hand with fixed-size Eigen
+#   - every example TU (examples/or_gate.cpp; examples/fashion_mnist/: main.cpp, the options and
+#     dispatch, and mlp.cpp and lenet.cpp, one model's whole training program each), and or_gate_eigen.cpp (the OR-gate program by hand with fixed-size Eigen
 #     matrices) for the zero-abstraction line.
 # Each TU is compiled alone (g++ -O2 -c, one job on one core; PIN=1 pins it with taskset) under
 # /usr/bin/time -v; the table gives wall seconds, user+sys CPU seconds and peak RSS.
@@ -115,8 +115,8 @@ for n in "${depths[@]}"; do
     measure "chain_N=$n depth=4096" "$src" -ftemplate-depth=4096
   fi
 done
-# Every example: examples/<name>.cpp and examples/<name>/*.cpp (fashion_mnist/main.cpp holds both
-# of its models, the MLP and LeNet, chosen at run time, so it is one TU for both).
+# Every example TU: examples/<name>.cpp and examples/<name>/*.cpp (fashion_mnist's mlp.cpp and
+# lenet.cpp are the MLP's and LeNet's TUs).
 for src in "$root"/examples/*.cpp "$root"/examples/*/*.cpp; do
   [[ -f $src ]] || continue
   rel=${src#"$root/examples/"}

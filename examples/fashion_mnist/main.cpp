@@ -13,27 +13,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <string>
 
-#include <metagrad/data/data.hpp>  // needs zlib
-#include <metagrad/metagrad.hpp>
-#include <metagrad/train/train.hpp>  // checkpoints need nlohmann_json
+#include "run.hpp"
 
-namespace mg = metagrad;
-namespace nn = metagrad::nn;
-namespace train = metagrad::train;
-
+namespace fashion_mnist {
 namespace {
-struct options {
-  std::string model = "mlp";
-  int epochs = 5;
-  mg::index_t limit = -1;
-  std::string out;
-  std::string data = mg::data::fashion_mnist_dir;
-  std::string resume;
-  unsigned long seed = 0;
-};
-
 options parse(int argc, char** argv) {
   options o;
   for (int i = 1; i < argc; ++i) {
@@ -66,47 +52,15 @@ options parse(int argc, char** argv) {
   return o;
 }
 
-/// Loads the data in the model's input layout, trains, and saves checkpoints.
-template <class Sample, class Model>
-void run(options const& opt, Model const& model) {
-  namespace data = mg::data;
-  auto tr = data::fashion_mnist<float, Sample>(data::split::train, opt.data, opt.limit);
-  auto te = data::fashion_mnist<float, Sample>(data::split::test, opt.data,
-                                               opt.limit < 0 ? -1 : opt.limit / 6);
-  std::printf("Fashion-MNIST: %ld training and %ld test images of 28x28\n",
-              static_cast<long>(tr.size()), static_cast<long>(te.size()));
-  using In = data::batched_t<Sample>;
-  std::printf("%s", Model::template summary<In>().c_str());
-
-  auto params = model.template init<In>(mg::rng{opt.seed});
-  mg::optim::adam adam{.lr = 1e-3f};
-  int done = 0;
-  if (!opt.resume.empty()) {
-    done = train::load_checkpoint(opt.resume, model, params, adam);
-    std::printf("resumed from %s after epoch %d\n", opt.resume.c_str(), done);
-  }
-  train::checkpointer save(opt.out, model, adam);
-  train::fit(model, params, adam, tr, &te,
-             {.epochs = opt.epochs - done,
-              .batch_size = 64,
-              .seed = mg::rng{opt.seed + 1},
-              .first_epoch = done + 1},
-             save);
-  std::printf("saved %s\n", opt.out.c_str());
-}
 }  // namespace
+}  // namespace fashion_mnist
 
 int main(int argc, char** argv) try {
-  options const opt = parse(argc, argv);
-  if (opt.model == "mlp") {
-    run<mg::shape<784>>(opt, nn::sequential(nn::dense<128>{}, nn::relu{}, nn::dense<10>{}));
-  } else {
-    using pad2 = nn::conv2d<6, 5, mg::conv2d_params{.padding = 2}>;
-    run<mg::shape<1, 28, 28>>(
-        opt, nn::sequential(pad2{}, nn::relu{}, nn::max_pool2d<2>{}, nn::conv2d<16, 5>{},
-                            nn::relu{}, nn::max_pool2d<2>{}, nn::flatten{}, nn::dense<120>{},
-                            nn::relu{}, nn::dense<84>{}, nn::relu{}, nn::dense<10>{}));
-  }
+  auto const opt = fashion_mnist::parse(argc, argv);
+  if (opt.model == "mlp")
+    fashion_mnist::run_mlp(opt);
+  else
+    fashion_mnist::run_lenet(opt);
   return 0;
 } catch (std::exception const& e) {
   std::fprintf(stderr, "fashion_mnist: %s\n", e.what());
