@@ -77,6 +77,12 @@ TEST_CASE("matmul passes finite differences") {
   mgt::check_grads([](auto a, auto w) { return mg::matmul(a, mg::transpose(w)); },
                    mgt::random<mg::shape<2, 3, 4>>(19), mgt::random<mg::shape<5, 4>>(20));
   mgt::check_grads(mm, mgt::random<mg::shape<2, 2, 3, 4>>(21), mgt::random<mg::shape<4, 2>>(22));
+  // A parameter read by two products: its second cotangent is added by a GEMM with beta = 1
+  // (accumulate_into), for a plain and a batched lhs.
+  mgt::check_grads([](auto a, auto w) { return mg::matmul(a, w) * mg::matmul(mg::tanh(a), w); },
+                   mgt::random<mg::shape<3, 4>>(23), mgt::random<mg::shape<4, 2>>(24));
+  mgt::check_grads([](auto a, auto w) { return mg::matmul(a, w) * mg::matmul(mg::tanh(a), w); },
+                   mgt::random<mg::shape<2, 3, 4>>(25), mgt::random<mg::shape<4, 2>>(26));
   // Second order: grad of a scalar function of matmul.
   auto f = [](auto a, auto b) { return mg::sum(mg::tanh(mg::matmul(a, b))); };
   mgt::check_grads([&](auto a, auto b) { return mg::grad<1>(f)(a, b) * 1.0; },
@@ -153,4 +159,22 @@ TEST_CASE("matmul of a transpose reads the operand transposed, without a copy") 
   // Batched: (2,3,4) x transpose((5,4)).
   auto xb = mgt::random<mg::shape<2, 3, 4>>(23);
   mgt::check_grads([](auto a, auto b) { return mg::matmul(a, mg::transpose(b)); }, xb, w);
+}
+
+TEST_CASE("accumulate_into adds a product into memory, as dst + product") {
+  auto a = mgt::random<mg::shape<2, 3, 4>>(27);
+  auto b = mgt::random<mg::shape<4, 5>>(28);
+  auto c = mgt::random<mg::shape<2, 3, 5>>(29);
+  auto want = mg::eval(c + mg::matmul(a, b));
+  mg::accumulate_into(c.data(), mg::matmul(a, b));
+  mgt::check_close(c, want, 1e-14, 1e-14, "batched lhs, folded rows");
+  auto d = mgt::random<mg::shape<4, 5>>(30);
+  auto want_t = mg::eval(d + mg::matmul(mg::transpose(mgt::random<mg::shape<4, 4>>(31)), b));
+  mg::accumulate_into(d.data(), mg::matmul(mg::transpose(mgt::random<mg::shape<4, 4>>(31)), b));
+  mgt::check_close(d, want_t, 1e-14, 1e-14, "transposed lhs");
+  // An elementwise expression: the fused dst + e.
+  auto e = mgt::random<mg::shape<4, 5>>(32);
+  auto want_e = mg::eval(e + mg::exp(b));
+  mg::accumulate_into(e.data(), mg::exp(b));
+  mgt::check_close(e, want_e, 1e-14, 1e-14, "elementwise");
 }

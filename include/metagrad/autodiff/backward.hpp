@@ -66,7 +66,7 @@ struct grad_accumulator {
     if (!written[K])
       evaluate_into(t.data(), g), written[K] = true;
     else
-      evaluate_into(t.data(), t.view() + g);
+      accumulate_into(t.data(), g);
   }
   /// Arguments no cotangent reached are zero.
   void finish() {
@@ -247,7 +247,6 @@ void pull_shared(void const* node, void const* grad, void* acc) {
 template <int L, class E, class G, class Acc>
 void add_shared_cotangent(E const& e, G const& g, Acc& acc) {
   using T = value_t<E>;
-  using V = tensor_view<T, shape_t<E>, device_t<E>>;
   auto& reg = shared_cotangents::local();
   auto* frame = current_frame();
   if (frame == nullptr) {  // not inside a reverse pass: walk at once
@@ -258,8 +257,7 @@ void add_shared_cotangent(E const& e, G const& g, Acc& acc) {
   if (auto* en = reg.find(e.ptr, pull, frame->from)) {
     if (en->done)
       throw std::logic_error("backward: a cotangent reached a node whose pass had already run");
-    auto* buf = static_cast<T*>(en->grad);
-    evaluate_into(buf, V(buf, e.ext) + g);
+    accumulate_into(static_cast<T*>(en->grad), g);
     return;
   }
   auto* buf = scratch::take<T>(static_cast<std::size_t>(e.ext.size()));

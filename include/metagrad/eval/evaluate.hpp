@@ -131,6 +131,40 @@ void evaluate_into(value_t<E>* dst, E const& e) {
 }
 
 namespace detail {
+/// Whether E's op has a kernel that adds its result into memory (kernel::accumulate).
+template <class E>
+constexpr bool kernel_accumulates() {
+  if constexpr (!is_node<E>) {
+    return false;
+  } else if constexpr (is_elementwise_op<typename E::op_type> || reshape_node<E>) {
+    return false;
+  } else {
+    return []<class... A>(flat_tuple<A...> const*) {
+      return requires(value_t<E> * d, E const& e,
+                      decltype(materialize(std::declval<A const&>()))... v) {
+        kernel<typename E::op_type, device_t<E>>::accumulate(e.op, d, e.ext, v...);
+      };
+    }(static_cast<decltype(E::args) const*>(nullptr));
+  }
+}
+}  // namespace detail
+
+/// dst += e, for e that does not read dst (a cotangent summed over an argument's uses): through
+/// the op's kernel when it adds into its output (matmul: a GEMM with beta = 1, no temporary),
+/// else as the fused dst + e.
+template <class E>
+void accumulate_into(value_t<E>* dst, E const& e) {
+  if constexpr (detail::kernel_accumulates<E>()) {
+    detail::scratch_scope scope;
+    detail::unpack(e.args, [&](auto const&... a) {
+      kernel<typename E::op_type, device_t<E>>::accumulate(e.op, dst, e.ext, materialize(a)...);
+    });
+  } else {
+    evaluate_into(dst, tensor_view<value_t<E>, shape_t<E>, device_t<E>>(dst, e.ext) + e);
+  }
+}
+
+namespace detail {
 template <class... T>
 struct node_types {};
 template <class... A, class... B>

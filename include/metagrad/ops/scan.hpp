@@ -98,7 +98,7 @@ struct scan_step_cotangents {
     auto const& v = std::get<K>(dst);
     auto* p = const_cast<value_t<std::tuple_element_t<K, std::tuple<V...>>>*>(v.ptr);
     if (written[K])
-      evaluate_into(p, v + g);
+      accumulate_into(p, g);
     else
       evaluate_into(p, g), written[K] = true;
   }

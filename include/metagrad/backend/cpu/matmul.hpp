@@ -23,9 +23,9 @@ namespace detail {
 /// Multiply-adds from which a GEMM goes to the BLAS (when built with METAGRAD_CBLAS).
 inline constexpr index_t blas_min_work = index_t{32} * 32 * 32;
 
-/// C = op(A) op(B) through cblas for row-major float/double; false if not done (no BLAS, other
-/// type, too small).
-template <bool TA, bool TB, class T>
+/// C = op(A) op(B) (C += op(A) op(B) when Add) through cblas for row-major float/double; false if
+/// not done (no BLAS, other type, too small).
+template <bool TA, bool TB, bool Add, class T>
 bool blas_gemm([[maybe_unused]] T* c, [[maybe_unused]] T const* a, [[maybe_unused]] index_t ar,
                [[maybe_unused]] index_t ac, [[maybe_unused]] T const* b,
                [[maybe_unused]] index_t br, [[maybe_unused]] index_t bc) {
@@ -37,10 +37,10 @@ bool blas_gemm([[maybe_unused]] T* c, [[maybe_unused]] T const* a, [[maybe_unuse
     auto const lda = static_cast<int>(ac), ldb = static_cast<int>(bc), ldc = static_cast<int>(n);
     if constexpr (std::is_same_v<T, float>)
       cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n),
-                  static_cast<int>(k), 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+                  static_cast<int>(k), 1.0f, a, lda, b, ldb, Add ? 1.0f : 0.0f, c, ldc);
     else
       cblas_dgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n),
-                  static_cast<int>(k), 1.0, a, lda, b, ldb, 0.0, c, ldc);
+                  static_cast<int>(k), 1.0, a, lda, b, ldb, Add ? 1.0 : 0.0, c, ldc);
     return true;
   }
 #endif
@@ -66,7 +66,7 @@ struct kernel<matmul_op<TA, TB>, device::cpu> {
   using fixed_matrix =
       Eigen::Matrix<T, R, C, (C == 1 && R != 1) ? Eigen::ColMajor : Eigen::RowMajor>;
 
-  template <class SA, class SB, class T>
+  template <class SA, class SB, bool Add, class T>
   static void gemm(T* c, T const* a, index_t ar, index_t ac, T const* b, index_t br, index_t bc) {
     constexpr bool batched_lhs = SB::rank == 2 && SA::rank > 2;  // lhs rows folded: not static
     constexpr Eigen::Index far = batched_lhs ? Eigen::Dynamic : fixed<SA, 0>(),
@@ -78,37 +78,54 @@ struct kernel<matmul_op<TA, TB>, device::cpu> {
       Eigen::Map<fixed_matrix<T, fbr, fbc> const> B(b);
       constexpr Eigen::Index m = TA ? fac : far, n = TB ? fbr : fbc;
       Eigen::Map<fixed_matrix<T, m, n>> C(c);
-      multiply(C, A, B);
+      multiply<Add>(C, A, B);
     } else {
-      if (detail::blas_gemm<TA, TB>(c, a, ar, ac, b, br, bc)) return;
+      if (detail::blas_gemm<TA, TB, Add>(c, a, ar, ac, b, br, bc)) return;
       Eigen::Map<matrix<T> const> A(a, ar, ac);
       Eigen::Map<matrix<T> const> B(b, br, bc);
       index_t m = TA ? ac : ar, n = TB ? br : bc;
       Eigen::Map<matrix<T>> C(c, m, n);
-      multiply(C, A, B);
+      multiply<Add>(C, A, B);
     }
   }
 
-  template <class C, class A, class B>
+  template <bool Add, class C, class A, class B>
   static void multiply(C& out, A const& a, B const& b) {
-    if constexpr (!TA && !TB)
-      out.noalias() = a * b;
-    else if constexpr (!TA && TB)
-      out.noalias() = a * b.transpose();
-    else if constexpr (TA && !TB)
-      out.noalias() = a.transpose() * b;
+    auto const product = [&] {
+      if constexpr (!TA && !TB)
+        return a * b;
+      else if constexpr (!TA && TB)
+        return a * b.transpose();
+      else if constexpr (TA && !TB)
+        return a.transpose() * b;
+      else
+        return a.transpose() * b.transpose();
+    }();
+    if constexpr (Add)
+      out.noalias() += product;
     else
-      out.noalias() = a.transpose() * b.transpose();
+      out.noalias() = product;
   }
 
   template <class T, std::size_t R, class A, class B>
-  static void run(matmul_op<TA, TB>, T* dst, extents<R> const& out, A const& a, B const& b) {
+  static void run(matmul_op<TA, TB> op, T* dst, extents<R> const& out, A const& a, B const& b) {
+    products<false>(op, dst, out, a, b);
+  }
+  /// dst += the product (a GEMM with beta = 1: a cotangent summed over uses, no temporary).
+  template <class T, std::size_t R, class A, class B>
+  static void accumulate(matmul_op<TA, TB> op, T* dst, extents<R> const& out, A const& a,
+                         B const& b) {
+    products<true>(op, dst, out, a, b);
+  }
+
+  template <bool Add, class T, std::size_t R, class A, class B>
+  static void products(matmul_op<TA, TB>, T* dst, extents<R> const& out, A const& a, B const& b) {
     constexpr std::size_t ra = A::rank, rb = B::rank, nb = R - 2;
     index_t ar = a.ext[ra - 2], ac = a.ext[ra - 1], br = b.ext[rb - 2], bc = b.ext[rb - 1];
     index_t m = out[R - 2], n = out[R - 1];
     if constexpr (rb == 2 && !TA) {
       // No batch on the rhs: fold the lhs batch into its rows.
-      gemm<shape_t<A>, shape_t<B>>(dst, a.ptr, a.ext.size() / ac, ac, b.ptr, br, bc);
+      gemm<shape_t<A>, shape_t<B>, Add>(dst, a.ptr, a.ext.size() / ac, ac, b.ptr, br, bc);
       (void)m, (void)n;
     } else {
       index_t batches = 1;
@@ -126,7 +143,7 @@ struct kernel<matmul_op<TA, TB>, device::cpu> {
       }
       index_t oa = 0, ob = 0;
       for (index_t i = 0; i < batches; ++i) {
-        gemm<shape_t<A>, shape_t<B>>(dst + i * m * n, a.ptr + oa, ar, ac, b.ptr + ob, br, bc);
+        gemm<shape_t<A>, shape_t<B>, Add>(dst + i * m * n, a.ptr + oa, ar, ac, b.ptr + ob, br, bc);
         for (std::size_t d = nb; d-- > 0;) {
           oa += sa[d], ob += sb[d];
           if (++idx[d] < out[d]) break;
