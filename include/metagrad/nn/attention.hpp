@@ -11,12 +11,13 @@
 // Parameters are PyTorch's, by name and initialisation: in_proj_weight (3E,E) xavier_uniform_,
 // in_proj_bias (3E) zeros, out_proj.weight (E,E) as Linear (U(±1/sqrt(E))), out_proj.bias zeros.
 #pragma once
+#include <cmath>
 #include <limits>
 #include <map>
 #include <mutex>
 #include <vector>
 
-#include "../config.hpp"  // the ops below use its macros
+#include "../config.hpp"
 #include "../ops/add.hpp"
 #include "../ops/dropout_mask.hpp"
 #include "../ops/matmul.hpp"

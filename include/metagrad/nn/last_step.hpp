@@ -2,7 +2,7 @@
 // last_step: (B, T, H) => (B, H), the last step of a sequence, as PyTorch's out[:, -1] after a
 // batch_first recurrent layer (rnn, lstm, gru), so a dense head can follow.
 #pragma once
-#include "../config.hpp"  // before the op headers, which use its macros without including it
+#include "../config.hpp"
 
 #include "../ops/reshape.hpp"
 #include "../ops/slice.hpp"

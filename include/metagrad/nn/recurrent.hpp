@@ -15,9 +15,9 @@
 //   gru:  (r,z) = σ(xp_r,z + h W_hr,hzᵀ + b_hr,hz);
 //         n = tanh(xp_n + r (h W_hnᵀ + b_hn));  h' = (1 - z) n + z h
 #pragma once
-#include <cmath>  // std::sqrt here; the op headers use <cmath> without including it
+#include <cmath>
 
-#include "../config.hpp"  // before the op headers, which use its macros without including it
+#include "../config.hpp"
 
 #include "../ops/concat.hpp"
 #include "../ops/matmul.hpp"

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // |x|, elementwise.  d|x| = sign(x) dx (0 at 0, as PyTorch);  vjp: g*sign(x).
 #pragma once
+#include <cmath>
+
 #include "compare.hpp"
 #include "mul.hpp"
 #include "sub.hpp"

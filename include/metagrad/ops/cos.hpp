@@ -2,6 +2,8 @@
 // cos(x), elementwise.  d cos(x) = -sin(x) dx;  vjp: -g*sin(x).
 // (sin.hpp and cos.hpp include each other: each rule names the other op, found when instantiated.)
 #pragma once
+#include <cmath>
+
 #include "mul.hpp"
 #include "neg.hpp"
 #include "sin.hpp"

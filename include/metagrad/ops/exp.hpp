@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // exp(x), elementwise.  d exp(x) = y dx;  vjp: g*y.
 #pragma once
+#include <cmath>
+
 #include "mul.hpp"
 
 namespace metagrad {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // log(x), elementwise (natural log).  d log(x) = dx / x;  vjp: g/x.
 #pragma once
+#include <cmath>
+
 #include "div.hpp"
 
 namespace metagrad {

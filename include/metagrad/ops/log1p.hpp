@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // log1p(x) = log(1 + x), elementwise, accurate near 0.  d log1p(x) = dx / (1 + x);  vjp: g/(1 + x).
 #pragma once
+#include <cmath>
+
 #include "add.hpp"
 #include "div.hpp"
 

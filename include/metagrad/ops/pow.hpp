@@ -7,6 +7,8 @@
 //                            d(a^b) = b a^(b-1) da + y log(a) db   (0 where b == 0, resp. where
 //                            a == 0 and b >= 0, as PyTorch);  vjp: sums of g times those to a, b.
 #pragma once
+#include <cmath>
+
 #include "compare.hpp"
 #include "log.hpp"
 #include "mul.hpp"

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // rsqrt(x) = 1 / sqrt(x), elementwise.  d rsqrt(x) = -y³/2 dx;  vjp: -g*y³/2.
 #pragma once
+#include <cmath>
+
 #include "mul.hpp"
 #include "square.hpp"
 

@@ -30,7 +30,7 @@
 #include <tuple>
 #include <utility>
 
-#include "../config.hpp"  // before the op headers, which use its macros without including it
+#include "../config.hpp"
 
 #include "../autodiff/backward.hpp"
 #include "../autodiff/forward.hpp"

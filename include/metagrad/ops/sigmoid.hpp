@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // sigmoid(x) = 1 / (1 + exp(-x)), elementwise.  d sigmoid = y(1-y) dx;  vjp: g*y*(1-y).
 #pragma once
+#include <cmath>
+
 #include "mul.hpp"
 #include "sub.hpp"
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // sin(x), elementwise.  d sin(x) = cos(x) dx;  vjp: g*cos(x).
 #pragma once
+#include <cmath>
+
 #include "cos.hpp"
 #include "mul.hpp"
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // sqrt(x), elementwise.  d sqrt(x) = dx / (2y);  vjp: g/(2y).
 #pragma once
+#include <cmath>
+
 #include "div.hpp"
 
 namespace metagrad {

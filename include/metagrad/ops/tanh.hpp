@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // tanh(x), elementwise.  d tanh(x) = (1 - y²) dx;  vjp: g*(1 - y²).
 #pragma once
+#include <cmath>
+
 #include "square.hpp"
 #include "sub.hpp"
 
