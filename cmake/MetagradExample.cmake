@@ -6,7 +6,6 @@
 # arguments for the ctest run (shell-like quoting; @VAR@ references to CMake variables
 # such as @PROJECT_SOURCE_DIR@ are expanded).
 find_package(ZLIB QUIET) # examples reading the gzipped Fashion-MNIST files need it
-find_package(nlohmann_json 3 QUIET) # examples saving safetensors checkpoints need it
 
 function(metagrad_add_program target)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "OUTPUT_NAME;TEST;ARGS_FILE" "SOURCES")
@@ -16,9 +15,6 @@ function(metagrad_add_program target)
   target_link_libraries(${target} PRIVATE metagrad::metagrad metagrad_warnings metagrad_sanitize)
   if(ZLIB_FOUND)
     target_link_libraries(${target} PRIVATE ZLIB::ZLIB)
-  endif()
-  if(nlohmann_json_FOUND)
-    target_link_libraries(${target} PRIVATE nlohmann_json::nlohmann_json)
   endif()
 
   metagrad_add_run(${arg_TEST} ${target} "${arg_ARGS_FILE}")

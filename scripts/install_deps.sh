@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build g++ clang
-  libeigen3-dev doctest-dev libclang-rt-14-dev nlohmann-json3-dev zlib1g-dev libbenchmark-dev
+  libeigen3-dev doctest-dev libclang-rt-14-dev zlib1g-dev libbenchmark-dev
   libopenblas-dev dataset-fashion-mnist ca-certificates
 )
 

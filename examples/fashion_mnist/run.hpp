@@ -7,7 +7,7 @@
 
 #include <metagrad/data/data.hpp>  // needs zlib
 #include <metagrad/metagrad.hpp>
-#include <metagrad/train/train.hpp>  // checkpoints need nlohmann_json
+#include <metagrad/train/train.hpp>
 
 namespace fashion_mnist {
 

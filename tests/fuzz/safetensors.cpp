@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 // libFuzzer target of the safetensors reader (from memory): any input either parses or throws
-// io::format_error; every tensor of a parsed file is then read in full, as a loader would.
+// io::format_error; every tensor of a parsed file is then read in full, as a loader would. The
+// same bytes, as text, go to the header's JSON parser (io/json.hpp): they parse or throw
+// json::parse_error, and what parses writes back as text that parses to the same text.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include <metagrad/io/safetensors.hpp>
@@ -12,6 +15,13 @@
 namespace mio = metagrad::io;
 
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
+  try {
+    auto const v =
+        mio::json::parse(std::string_view(reinterpret_cast<char const*>(data), size), 32);
+    auto const text = v.dump();
+    if (mio::json::parse(text, 32).dump() != text) std::abort();  // the writer and reader disagree
+  } catch (mio::json::parse_error const&) {
+  }
   try {
     auto const f = mio::safetensors_file::parse(
         std::span<std::byte const>(reinterpret_cast<std::byte const*>(data), size));

@@ -1,6 +1,5 @@
 // The typed checkpoint layer over metagrad tensors: round trip with metadata, one exception that
 // lists every problem, all-or-nothing loads, and dyn extents taken from the file.
-#if __has_include(<nlohmann/json.hpp>)
 #include <doctest/doctest.h>
 
 #include <metagrad/io/checkpoint.hpp>
@@ -88,4 +87,3 @@ TEST_CASE("checkpoint: dyn extents take the file's, and a read failure commits n
   CHECK(a(0, 0) == 0);
   CHECK(c(1) == -1);
 }
-#endif

@@ -12,7 +12,7 @@ namespace io = metagrad::io;
 
 TEST_CASE("safetensors fuzz: deeply nested JSON is rejected before parsing, not a stack overflow") {
   auto nested = [](std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); };
-  // 100000 levels overflowed the stack in nlohmann's dump() when the message quoted the value.
+  // 100000 levels once overflowed the stack when a message quoted the value (JSON is recursive).
   for (std::string const key : {"a", "__metadata__"})
     CHECK_THROWS_WITH_AS(
         io::safetensors_file::parse(mgt::raw_file("{\"" + key + "\":" + nested(100000) + "}", "")),

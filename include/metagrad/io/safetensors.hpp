@@ -14,13 +14,14 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "../shape/shape.hpp"
 #include "atomic_file.hpp"
 #include "dtype.hpp"
+#include "json.hpp"
 
 namespace metagrad::io {
 
@@ -67,9 +68,9 @@ inline std::uint64_t read_u64_le(unsigned char const* p) {
   return v;
 }
 
-/// A header nests 3 levels ({name: {"shape": [...]}}); deeper JSON is rejected before it is parsed,
-/// since nlohmann's dump() recurses once per level (a 200 KB run of '[' overflowed the stack when
-/// a message quoted it) and each level costs a node, 20x the bytes of its text.
+/// A header nests 3 levels ({name: {"shape": [...]}}); deeper JSON is rejected before it is parsed:
+/// parsing, quoting (dump) and destroying a value recurse once per level (a 200 KB run of '['
+/// once overflowed the stack when a message quoted it), and each level costs a node.
 inline constexpr std::size_t max_header_depth = 32;
 
 /// The deepest nesting of [ and { in JSON text, counting none inside strings.
@@ -95,7 +96,7 @@ inline std::size_t json_depth(std::string_view text) {
 }
 
 /// A JSON value as quoted in messages, cut to 80 characters.
-inline std::string excerpt(nlohmann::json const& j) {
+inline std::string excerpt(json::value const& j) {
   std::string s = j.dump();
   if (s.size() > 80) s = s.substr(0, 77) + "...";
   return s;
@@ -114,38 +115,38 @@ inline std::optional<std::uint64_t> checked_bytes(std::span<std::int64_t const> 
   return n;
 }
 
-inline std::vector<std::int64_t> parse_shape(nlohmann::json const& j, std::string const& where) {
-  if (!j.is_array())
+inline std::vector<std::int64_t> parse_shape(json::value const& j, std::string const& where) {
+  if (!j.is(json::kind::array))
     throw format_error(where + ": expected \"shape\" to be an array, found " + excerpt(j));
   std::vector<std::int64_t> s;
-  for (auto const& d : j) {
-    bool ok = d.is_number_unsigned() ? d.get<std::uint64_t>() <= std::uint64_t(INT64_MAX)
-                                     : d.is_number_integer() && d.get<std::int64_t>() >= 0;
-    if (!ok)
+  for (auto const& d : j.items) {
+    auto const u = d.as_u64();
+    if (!u || *u > std::uint64_t(INT64_MAX))
       throw format_error(where + ": expected a non-negative integer extent, found " + excerpt(d));
-    s.push_back(static_cast<std::int64_t>(d.get<std::uint64_t>()));
+    s.push_back(static_cast<std::int64_t>(*u));
   }
   return s;
 }
 
-inline tensor_info parse_info(std::string const& name, nlohmann::json const& j) {
+inline tensor_info parse_info(std::string const& name, json::value const& j) {
   std::string where = "tensor '" + name + "'";
-  if (!j.is_object()) throw format_error(where + ": expected an object, found " + excerpt(j));
-  auto dt = j.find("dtype"), sh = j.find("shape"), off = j.find("data_offsets");
-  if (dt == j.end() || sh == j.end() || off == j.end())
+  if (!j.is(json::kind::object))
+    throw format_error(where + ": expected an object, found " + excerpt(j));
+  auto const *dt = j.find("dtype"), *sh = j.find("shape"), *off = j.find("data_offsets");
+  if (!dt || !sh || !off)
     throw format_error(where + ": expected keys \"dtype\", \"shape\", \"data_offsets\", found " +
                        excerpt(j));
-  std::optional<dtype> type =
-      dt->is_string() ? parse_dtype(dt->get_ref<std::string const&>()) : std::nullopt;
+  std::optional<dtype> type = dt->is(json::kind::string) ? parse_dtype(dt->text) : std::nullopt;
   if (!type) throw format_error(where + ": unknown dtype " + excerpt(*dt));
   auto shape = parse_shape(*sh, where);
-  if (!off->is_array() || off->size() != 2 || !(*off)[0].is_number_unsigned() ||
-      !(*off)[1].is_number_unsigned())
+  std::optional<std::uint64_t> begin, end;
+  if (off->is(json::kind::array) && off->size() == 2)
+    begin = off->items[0].as_u64(), end = off->items[1].as_u64();
+  if (!begin || !end)
     throw format_error(where +
                        ": expected \"data_offsets\" [begin, end] of two unsigned integers, found " +
                        excerpt(*off));
-  tensor_info info{*type, std::move(shape), (*off)[0].get<std::uint64_t>(),
-                   (*off)[1].get<std::uint64_t>()};
+  tensor_info info{*type, std::move(shape), *begin, *end};
   if (info.begin > info.end)
     throw format_error(where + ": data_offsets [" + std::to_string(info.begin) + ", " +
                        std::to_string(info.end) + "] end before they begin");
@@ -254,44 +255,54 @@ class safetensors_file {
       throw format_error(where() + "expected a header nested at most " +
                          std::to_string(detail::max_header_depth) + " levels deep, found " +
                          std::to_string(depth));
-    nlohmann::json j;
+    json::value j;
     try {
-      j = nlohmann::json::parse(text);
-    } catch (nlohmann::json::exception const& e) {
+      j = json::parse(text, detail::max_header_depth);
+    } catch (json::parse_error const& e) {
       throw format_error(where() + "header is not valid JSON: " + e.what());
     }
-    if (!j.is_object()) throw format_error(where() + "expected the header to be a JSON object");
-    std::vector<std::pair<std::uint64_t, std::string>> spans;
-    for (auto const& [name, value] : j.items()) {
+    if (!j.is(json::kind::object))
+      throw format_error(where() + "expected the header to be a JSON object");
+    std::vector<std::tuple<std::uint64_t, std::uint64_t, std::string>> spans;
+    bool seen_metadata = false;
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      std::string const& name = j.keys[i];
+      json::value const& value = j.items[i];
       if (name == "__metadata__") {
-        if (!value.is_object())
+        if (std::exchange(seen_metadata, true))
+          throw format_error(where() + "expected one __metadata__, found it twice");
+        if (!value.is(json::kind::object))
           throw format_error(where() + "expected __metadata__ to be an object");
-        for (auto const& [k, v] : value.items()) {
-          if (!v.is_string())
-            throw format_error(where() + "__metadata__['" + k + "']: expected a string, found " +
-                               detail::excerpt(v));
-          metadata_[k] = v.get<std::string>();
+        for (std::size_t k = 0; k < value.size(); ++k) {
+          std::string const& key = value.keys[k];
+          if (!value.items[k].is(json::kind::string))
+            throw format_error(where() + "__metadata__['" + key + "']: expected a string, found " +
+                               detail::excerpt(value.items[k]));
+          if (!metadata_.emplace(key, value.items[k].text).second)
+            throw format_error(where() + "__metadata__: expected unique keys, found '" + key +
+                               "' twice");
         }
         continue;
       }
       tensor_info info = detail::parse_info(name, value);
-      spans.emplace_back(info.begin, name);
-      tensors_.emplace(name, std::move(info));
+      spans.emplace_back(info.begin, info.end, name);
+      if (!tensors_.emplace(name, std::move(info)).second)
+        throw format_error(where() + "expected unique tensor names, found '" + name + "' twice");
     }
     // Tensors must tile the data section exactly: no gaps, no overlaps, nothing after the last.
+    // Sorted by (begin, end): an empty tensor sits before a tensor that begins where it does.
     std::sort(spans.begin(), spans.end());
     std::uint64_t at = 0;
-    for (auto const& [begin, name] : spans) {
-      auto const& t = tensors_.at(name);
+    for (auto const& [begin, end, name] : spans) {
       if (begin != at)
         throw format_error(where() + "tensor '" + name + "': expected data to begin at byte " +
                            std::to_string(at) + ", found " + std::to_string(begin) +
                            (begin < at ? " (overlaps the previous tensor)" : " (a gap)"));
-      if (t.end > data_size)
+      if (end > data_size)
         throw format_error(where() + "tensor '" + name + "': data ends at byte " +
-                           std::to_string(t.end) + ", but the data section has " +
+                           std::to_string(end) + ", but the data section has " +
                            std::to_string(data_size) + " bytes");
-      at = t.end;
+      at = end;
       order_.push_back(name);
     }
     if (at != data_size)
@@ -319,15 +330,38 @@ inline void save_safetensors(std::filesystem::path const& path, std::span<entry 
     return dtype_size(a->type) != dtype_size(b->type) ? dtype_size(a->type) > dtype_size(b->type)
                                                       : a->name < b->name;
   });
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!meta.empty()) header["__metadata__"] = meta;
+  // Names must be unique across dtypes too (the order above only groups equal sizes).
+  std::vector<std::string_view> names;
+  for (auto const& e : entries) names.push_back(e.name);
+  std::sort(names.begin(), names.end());
+  if (auto dup = std::adjacent_find(names.begin(), names.end()); dup != names.end())
+    throw std::invalid_argument(what + "expected unique names, found '" + std::string(*dup) +
+                                "' twice");
+  auto check_utf8 = [&](std::string_view s, char const* role) {
+    if (auto bad = json::invalid_utf8_at(s))
+      throw std::invalid_argument(what + "expected " + role +
+                                  " in UTF-8, found a byte that is not " + "UTF-8 at offset " +
+                                  std::to_string(*bad));
+  };
+  std::string text = "{";
+  if (!meta.empty()) {
+    text += "\"__metadata__\":{";
+    for (auto const& [k, v] : meta) {
+      check_utf8(k, "a metadata key");
+      check_utf8(v, "a metadata value");
+      if (text.back() != '{') text += ',';
+      json::write_string(text, k);
+      text += ':';
+      json::write_string(text, v);
+    }
+    text += '}';
+  }
   std::uint64_t at = 0;
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    entry const& e = *order[i];
+  for (entry const* p : order) {
+    entry const& e = *p;
     if (e.name.empty() || e.name == "__metadata__")
       throw std::invalid_argument(what + "expected a tensor name, found '" + e.name + "'");
-    if (i > 0 && order[i - 1]->name == e.name)
-      throw std::invalid_argument(what + "expected unique names, found '" + e.name + "' twice");
+    check_utf8(e.name, "a tensor name");
     if (std::any_of(e.shape.begin(), e.shape.end(), [](std::int64_t d) { return d < 0; }))
       throw std::invalid_argument(what + e.name + ": expected non-negative extents, found " +
                                   dims_string(e.shape));
@@ -336,16 +370,17 @@ inline void save_safetensors(std::filesystem::path const& path, std::span<entry 
       throw std::invalid_argument(what + e.name + ": shape " + dims_string(e.shape) + " overflows");
     if (*bytes > 0 && e.data == nullptr)
       throw std::invalid_argument(what + e.name + ": data is null");
-    header[e.name] = {
-        {"dtype", to_string(e.type)}, {"shape", e.shape}, {"data_offsets", {at, at + *bytes}}};
+    if (text.size() > 1) text += ',';
+    json::write_string(text, e.name);
+    text += ":{\"dtype\":\"";
+    text += to_string(e.type);
+    text += "\",\"shape\":[";
+    for (std::size_t d = 0; d < e.shape.size(); ++d)
+      text += (d > 0 ? "," : "") + std::to_string(e.shape[d]);
+    text += "],\"data_offsets\":[" + std::to_string(at) + "," + std::to_string(at + *bytes) + "]}";
     at += *bytes;
   }
-  std::string text;
-  try {
-    text = header.dump();
-  } catch (nlohmann::json::exception const& ex) {  // e.g. a name that is not UTF-8
-    throw std::invalid_argument(what + ex.what());
-  }
+  text += '}';
   text.append((8 - text.size() % 8) % 8, ' ');
   unsigned char len[8];
   for (int i = 0; i < 8; ++i)
