@@ -23,6 +23,14 @@ struct square_cell {
     return h * h + x;
   }
 };
+/// A cell that reads a shared value several times: z = share(x W + h U), h' = tanh(z) * z + z.
+struct shared_cell {
+  template <class H, class X, class W, class U>
+  auto operator()(H const& h, X const& x, W const& w, U const& u) const {
+    auto z = mg::share(mg::matmul(x, w) + mg::matmul(h, u));
+    return mg::tanh(z) * z + mg::sigmoid(z);
+  }
+};
 int square_cell_calls = 0;
 /// Counts how often a step is built: the reverse sweep builds each step once.
 struct counting_cell {
@@ -72,6 +80,18 @@ TEST_CASE("scan: gradients against finite differences, T static") {
   auto sx = mgt::random<mg::shape<3, 2, 3>>(7, -0.5, 0.5);
   mgt::check_grads([](auto const& hh, auto const& xx) { return mg::scan<square_cell>(hh, xx); }, s0,
                    sx);
+}
+
+TEST_CASE("scan: a cell with a shared value gets each step's tangent and cotangent") {
+  // Each step's shared node may sit where the previous step's was: forward mode once reused step
+  // 0's tangent for every later step (wrong from the second step on).
+  auto xs = mgt::random<mg::shape<5, 2, 3>>(31, -0.5, 0.5);
+  auto h0 = mgt::random<mg::shape<2, 4>>(32, -0.5, 0.5);
+  auto w = mgt::random<mg::shape<3, 4>>(33, -0.5, 0.5);
+  auto u = mgt::random<mg::shape<4, 4>>(34, -0.5, 0.5);
+  mgt::check_grads([](auto const& hh, auto const& xx, auto const& ww,
+                      auto const& uu) { return mg::scan<shared_cell>(hh, xx, ww, uu); },
+                   h0, xs, w, u);
 }
 
 TEST_CASE("scan: gradients against finite differences, T dyn, and a sum of the steps") {

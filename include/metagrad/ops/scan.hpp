@@ -143,6 +143,9 @@ void scan_tangent_sweep(T* dst, Args const& a, std::index_sequence<I...> is) {
     HV dh(t == 0 ? dh0.ptr : dst + (t - 1) * bc, h0.ext);
     XV x(xs.ptr + t * b * d, extents<2>{{b, d}}), dx(dxs.ptr + t * b * d, extents<2>{{b, d}});
     auto traced = trace(scan_marked_cell<Cell>(h, x, params, is));
+    // A frame per step: a shared node of the cell (lstm's gates) gets this step's tangent, not
+    // the one an earlier step's node left under the same key (its memory is reused).
+    shared_results_frame tangents_once;
     evaluate_into(dst + t * bc, tangent<1>(traced, std::tuple{dh, dx, std::get<5 + np + I>(a)...}));
   }
 }
