@@ -118,6 +118,28 @@ TEST_CASE("slice: Python bounds, shapes and finite differences") {
   mgt::check_grads([&](auto x) { return mg::grad(f)(x) * 1.0; }, mgt::random<mg::shape<5>>(11));
 }
 
+TEST_CASE("a value sliced several times sums its cotangents into the sliced positions") {
+  // The way an LSTM reads its gates: overlapping, strided and disjoint slices of one value, a leaf
+  // and a shared node, each slice's cotangent added into dst (unslice's kernel accumulates).
+  auto f = [](auto x) {
+    auto t = mg::share(mg::tanh(x));
+    return mg::sum(mg::slice<1, 0, 3>(t) * mg::slice<1, 2, 5>(x)) +
+           mg::sum(mg::square(mg::slice<1, 1, 6, 2>(t))) + mg::sum(mg::slice<1, 4>(t) * 3.0);
+  };
+  mgt::check_grads(f, mgt::random<mg::shape<3, 6>>(12));
+  mgt::check_grads([&](auto x) { return mg::grad(f)(x) * 1.0; }, mgt::random<mg::shape<3, 6>>(13));
+  // accumulate_into of an unslice adds g at the sliced positions and leaves the rest.
+  auto g = mgt::random<mg::shape<2, 2>>(14);
+  auto dst = mgt::random<mg::shape<2, 5>>(15);
+  auto before = mg::eval(dst * 1.0);
+  mg::accumulate_into(dst.data(), mg::make_node(mg::unslice_op<1, 1, 5, 2, 5>{5}, g.view()));
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 5; ++j) {
+      double const want = before(i, j) + (j == 1 || j == 3 ? g(i, j / 2) : 0.0);
+      CHECK(dst(i, j) == doctest::Approx(want).epsilon(1e-15));
+    }
+}
+
 TEST_CASE("slice of a dyn axis has a run-time extent") {
   mg::tensor<double, mg::shape<mg::dyn, 3>> d(mg::extents<2>{{7, 3}});
   for (int i = 0; i < 21; ++i) d.data()[i] = i;

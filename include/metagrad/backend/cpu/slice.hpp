@@ -3,6 +3,7 @@
 // the axis is one contiguous run of `inner` elements, copied (slice) or placed into zeros
 // (unslice).
 #pragma once
+#include <Eigen/Core>
 #include <algorithm>
 
 #include "../../eval/evaluate.hpp"
@@ -29,13 +30,35 @@ struct kernel<unslice_op<Axis, Begin, End, Step, Dim>, device::cpu> {
   template <class T, std::size_t R, class G>
   static void run(unslice_op<Axis, Begin, End, Step, Dim> op, T* dst, extents<R> const& out,
                   G const& g) {
+    std::fill_n(dst, out.size(), T(0));
+    place<false>(op, dst, out, g);
+  }
+  /// dst += unslice(g): only the sliced positions are touched. A value sliced several times
+  /// (an LSTM's four gates of one projection) sums its cotangents this way, without a zero-filled
+  /// full-size temporary per slice.
+  template <class T, std::size_t R, class G>
+  static void accumulate(unslice_op<Axis, Begin, End, Step, Dim> op, T* dst, extents<R> const& out,
+                         G const& g) {
+    place<true>(op, dst, out, g);
+  }
+
+ private:
+  template <bool Add, class T, std::size_t R, class G>
+  static void place(unslice_op<Axis, Begin, End, Step, Dim> op, T* dst, extents<R> const& out,
+                    G const& g) {
     auto [outer, inner] = detail::outer_inner(out, Axis);
     index_t n = op.full, m = g.ext[Axis];
     index_t b = detail::slice_indices(Begin, End, Step, n).begin;
-    std::fill_n(dst, out.size(), T(0));
     for (index_t o = 0; o < outer; ++o)
-      for (index_t k = 0; k < m; ++k)
-        std::copy_n(g.ptr + (o * m + k) * inner, inner, dst + ((o * n) + b + k * Step) * inner);
+      for (index_t k = 0; k < m; ++k) {
+        T const* src = g.ptr + (o * m + k) * inner;
+        T* to = dst + ((o * n) + b + k * Step) * inner;
+        if constexpr (Add)
+          Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(to, inner) +=
+              Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1> const>(src, inner);
+        else
+          std::copy_n(src, inner, to);
+      }
   }
 };
 
