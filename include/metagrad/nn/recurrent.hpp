@@ -19,6 +19,7 @@
 
 #include "../config.hpp"
 
+#include "../expr/shared.hpp"
 #include "../ops/concat.hpp"
 #include "../ops/matmul.hpp"
 #include "../ops/mul.hpp"
@@ -61,7 +62,9 @@ struct lstm_cell {
   static constexpr index_t hidden = H, gates = 4, carry = 2 * H;
   template <class Hc, class X, class Wh, class Bh>
   auto operator()(Hc const& hc, X const& xp, Wh const& whh, Bh const& bhh) const {
-    auto z = xp + metagrad::matmul(metagrad::slice<1, 0, H>(hc), metagrad::transpose(whh)) + bhh;
+    // Shared: computed once for its four gate slices, which sum their cotangents into it.
+    auto z = metagrad::share(
+        xp + metagrad::matmul(metagrad::slice<1, 0, H>(hc), metagrad::transpose(whh)) + bhh);
     auto i = metagrad::sigmoid(metagrad::slice<1, 0, H>(z));
     auto f = metagrad::sigmoid(metagrad::slice<1, H, 2 * H>(z));
     auto g = metagrad::tanh(metagrad::slice<1, 2 * H, 3 * H>(z));
@@ -78,7 +81,7 @@ struct gru_cell {
   static constexpr index_t hidden = H, gates = 3, carry = H;
   template <class Hc, class X, class Wh, class Bh>
   auto operator()(Hc const& h, X const& gi, Wh const& whh, Bh const& bhh) const {
-    auto gh = metagrad::matmul(h, metagrad::transpose(whh)) + bhh;
+    auto gh = metagrad::share(metagrad::matmul(h, metagrad::transpose(whh)) + bhh);  // read 3 times
     auto r = metagrad::sigmoid(metagrad::slice<1, 0, H>(gi) + metagrad::slice<1, 0, H>(gh));
     auto z = metagrad::sigmoid(metagrad::slice<1, H, 2 * H>(gi) + metagrad::slice<1, H, 2 * H>(gh));
     auto n = metagrad::tanh(metagrad::slice<1, 2 * H, 3 * H>(gi) +
