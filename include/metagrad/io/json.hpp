@@ -59,10 +59,15 @@ inline std::optional<std::size_t> invalid_utf8_at(std::string_view s) {
   return std::nullopt;
 }
 
+/// Byte c as two lowercase hex digits, e.g. 0x1f -> "1f".
+inline std::string hex_byte(unsigned char c) {
+  static constexpr char digits[] = "0123456789abcdef";
+  return {digits[c >> 4], digits[c & 15]};
+}
+
 /// Appends `s` (valid UTF-8) to `out` as a JSON string literal: quotes, backslashes and control
 /// characters escaped, everything else as it is.
 inline void write_string(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
   out += '"';
   for (char const ch : s) {
     auto const c = static_cast<unsigned char>(ch);
@@ -90,9 +95,7 @@ inline void write_string(std::string& out, std::string_view s) {
         break;
       default:
         if (c < 0x20) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
+          out += "\\u00" + hex_byte(c);
         } else {
           out += ch;
         }
@@ -189,8 +192,7 @@ class parser {
       if (c >= 0x20 && c < 0x7f) {
         found = std::string("'") + s_[i_] + "'";
       } else {
-        static constexpr char hex[] = "0123456789abcdef";
-        found = std::string("byte 0x") + hex[c >> 4] + hex[c & 15];
+        found = "byte 0x" + hex_byte(c);
       }
     }
     throw parse_error("at byte " + std::to_string(i_) + ": expected " + std::string(expected) +
