@@ -1,8 +1,10 @@
 // A training step repeated on the same shapes allocates nothing after its first run: every
 // operator new and every block the tensor cache takes from the system is counted.
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <vector>
 
 #include "support/check.hpp"
 
@@ -21,6 +23,14 @@ void* operator new(std::size_t n) {
 // not knowing that this operator new is malloc.
 [[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+// The nothrow pair too (libstdc++'s get_temporary_buffer, behind std::stable_sort, allocates with
+// it and frees with sized delete): left to the sanitizer runtime, its blocks would be "operator
+// new" ones freed by the free() above, an alloc-dealloc-mismatch in the ASan build.
+void* operator new(std::size_t n, std::nothrow_t const&) noexcept {
+  ++news;
+  return std::malloc(n ? n : 1);
+}
+[[gnu::noinline]] void operator delete(void* p, std::nothrow_t const&) noexcept { std::free(p); }
 
 namespace mg = metagrad;
 
@@ -122,6 +132,21 @@ TEST_CASE("a tensor with static storage duration outlives the block cache") {
   CHECK(static_tensor()(3) == 4);
   auto doubled = mg::eval(static_tensor() * 2.0f);
   CHECK(doubled(3) == 8);
+}
+
+// std::stable_sort takes its buffer with nothrow new and returns it with sized delete; in the
+// ASan build this failed as an alloc-dealloc-mismatch until the nothrow pair was replaced too.
+TEST_CASE("the counting allocator's nothrow new pairs with its delete") {
+  long const before = news.load();
+  std::vector<int> v(1000);
+  for (int i = 0; i < 1000; ++i) v[std::size_t(i)] = (i * 7919) % 1000;
+  std::stable_sort(v.begin(), v.end());
+  CHECK(std::is_sorted(v.begin(), v.end()));
+  int* p = new (std::nothrow) int(3);
+  REQUIRE(p != nullptr);
+  CHECK(*p == 3);
+  delete p;
+  CHECK(news.load() - before >= 2);  // the vector and the nothrow int at least
 }
 
 #if METAGRAD_ASAN
