@@ -85,3 +85,14 @@ TEST_CASE("matmul on the BLAS: gradients against finite differences") {
   auto b = mgt::random<mg::shape<30, 32>>(11);
   mgt::check_grads([](auto const& x, auto const& y) { return mg::tanh(mg::matmul(x, y)); }, a, b);
 }
+
+#if defined(OPENBLAS_VERSION)
+TEST_CASE("set_num_threads sets OpenBLAS's thread count too") {
+  int const before = mg::num_threads();
+  mg::set_num_threads(1);
+  CHECK(openblas_get_num_threads() == 1);
+  mg::set_num_threads(2);
+  CHECK(openblas_get_num_threads() == 2);
+  mg::set_num_threads(before);
+}
+#endif
