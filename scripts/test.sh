@@ -4,7 +4,8 @@
 #   2. Debug -O0 build with ASan+UBSan, unit tests only (-O0 compiles these TUs 3x faster than -O1;
 #      no debug info: the names of deep expression types make -g's DWARF take over 20 GB of
 #      compiler memory for one TU; reports still name the functions, without line numbers)
-#   3. the libFuzzer targets of tests/fuzz (scripts/fuzz.sh, clang), a minute each
+#   3. the libFuzzer targets of tests/fuzz (scripts/fuzz.sh, clang), a minute each, all three at
+#      once, beside stage 2's test run (one process: the other core is free)
 #   4. install into a temp prefix, then build and run tests/install_consumer against it
 # Exits non-zero on the first failure; ends with one "N passed, 0 failed" line.
 set -euo pipefail
@@ -53,16 +54,30 @@ cmake -S . -B build-asan $(generator_args build-asan) \
 cmake --build build-asan -j "$jobs"
 echo "ASan configure+build took $((SECONDS - start)) s"
 
-banner "ASan+UBSan unit tests"
+# The unit test binary is one process, so the fuzz stage (its clang build, then three fuzzers)
+# runs beside it on the other core; its output is printed when both are done.
+banner "ASan+UBSan unit tests, and beside them the fuzz targets (libFuzzer, clang: IDX, CSV, safetensors readers)"
+start=$SECONDS
+fuzz_log=$(mktemp)
+bash scripts/fuzz.sh "${METAGRAD_FUZZ_SECONDS:-60}" >"$fuzz_log" 2>&1 &
+fuzz_pid=$!
+trap 'kill "$fuzz_pid" 2>/dev/null || true' EXIT  # a failed test run stops the fuzzers too
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
   run_ctest build-asan
-
-banner "fuzz (libFuzzer, clang: IDX, CSV, safetensors readers)"
-start=$SECONDS
-bash scripts/fuzz.sh "${METAGRAD_FUZZ_SECONDS:-60}"
+echo "ASan+UBSan unit tests took $((SECONDS - start)) s"
+fuzz_status=0
+wait "$fuzz_pid" || fuzz_status=$?
+trap - EXIT
+banner "fuzz output"
+cat "$fuzz_log"
+rm -f "$fuzz_log"
+if [[ $fuzz_status -ne 0 ]]; then
+  echo "fuzz: failed (exit $fuzz_status)"
+  exit 1
+fi
 passed=$((passed + 3))
-echo "fuzz build+run took $((SECONDS - start)) s"
+echo "ASan+UBSan unit tests and fuzz build+run took $((SECONDS - start)) s"
 
 banner "install + consumer"
 prefix=$(mktemp -d)
