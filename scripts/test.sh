@@ -65,7 +65,7 @@ start=$SECONDS
 fuzz_log=$(mktemp)
 bash scripts/fuzz.sh "${METAGRAD_FUZZ_SECONDS:-60}" >"$fuzz_log" 2>&1 &
 fuzz_pid=$!
-trap 'kill "$fuzz_pid" 2>/dev/null || true' EXIT  # a failed test run stops the fuzzers too
+trap 'kill "$fuzz_pid" 2>/dev/null || true' EXIT  # a failed test run stops the fuzz script (fuzzers it started end within their minute)
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
   run_ctest build-asan
