@@ -28,11 +28,10 @@ cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DMETAGRAD_B
   -DMETAGRAD_BUILD_TESTS=OFF -DMETAGRAD_BUILD_EXAMPLES=OFF -DMETAGRAD_INSTALL=OFF >/dev/null
 targets=()
 for src in bench/*.cpp; do targets+=("bench_$(basename "$src" .cpp)"); done
-# metagrad on OpenBLAS (bench/CMakeLists.txt builds them when OpenBLAS is found).
-blas_targets=()
-for t in bench_mlp bench_lenet bench_lstm bench_epoch; do
-  grep -q "^build bench/${t}_openblas:" "$build/build.ninja" 2>/dev/null && blas_targets+=("${t}_openblas")
-done
+# metagrad on OpenBLAS: whichever bench_<name>_openblas bench/CMakeLists.txt defined (when it
+# found OpenBLAS), read from the build file so the list of programs lives in one place.
+mapfile -t blas_targets < <(sed -n 's|^build bench/\(bench_[A-Za-z0-9_]*_openblas\):.*|\1|p' \
+  "$build/build.ninja" | sort -u)
 targets+=("${blas_targets[@]}")
 cmake --build "$build" -j "$jobs" --target "${targets[@]}"
 # The optional C++ contenders are built when found; say which are missing and how to get them.
