@@ -118,6 +118,35 @@ TEST_CASE("a step through a shared value (mg::share) allocates nothing after the
   CHECK(cache.fresh_blocks() - blocks_before == 0);
 }
 
+TEST_CASE("an LSTM step allocates nothing after the first (its forward kept for the sweep)") {
+  namespace nn = metagrad::nn;
+  using In = mg::shape<4, 5, 3>;  // (B, T, D)
+  auto model = nn::sequential(nn::lstm<6>{}, nn::last_step{}, nn::dense<2>{});
+  auto params = model.init<In>(mg::rng{5});
+  auto x = mgt::random<In, float>(13);
+  mg::tensor<mg::index_t, mg::shape<4>> y{0, 1, 1, 0};
+  mg::optim::sgd opt{.lr = 0.1f};
+  auto& r = mg::detail::residuals::local();
+  auto loss = [&](auto const& p) { return nn::cross_entropy(model(p, x), y); };
+  auto step = [&] {
+    auto [l, g] = mg::value_and_grad(loss)(params);
+    opt.step(params, g);
+    return l.item();
+  };
+  float first = step();
+  step();
+  auto& cache = mg::detail::block_cache::local();
+  long news_before = news.load();
+  auto blocks_before = cache.fresh_blocks();
+  auto taken = r.taken;
+  float last = first;
+  for (int i = 0; i < 10; ++i) last = step();
+  CHECK(news.load() - news_before == 0);
+  CHECK(cache.fresh_blocks() - blocks_before == 0);
+  CHECK(r.taken > taken);  // the reverse sweeps took the forward's values
+  CHECK(last < first);
+}
+
 namespace {
 // Destroyed after the main thread's thread_local block cache: its storage must go back to the
 // system, not into the destroyed cache (AddressSanitizer reports it otherwise; without it the

@@ -130,6 +130,43 @@ TEST_CASE("scan: one reverse sweep for all arguments") {
   CHECK(std::get<2>(g).size() == 12);
 }
 
+TEST_CASE("scan: inside grad, the reverse sweep takes each step's values from the forward") {
+  auto xs = mgt::random<mg::shape<6, 2, 3>>(1);
+  auto h0 = mgt::random<mg::shape<2, 4>>(2);
+  auto w = mgt::random<mg::shape<3, 4>>(3);
+  auto u = mgt::random<mg::shape<4, 4>>(4);
+  auto b = mgt::random<mg::shape<4>>(5);
+  auto& r = mg::detail::residuals::local();
+  auto loss = [](auto const& hh, auto const& xx, auto const& ww, auto const& uu, auto const& bb) {
+    return mg::sum(mg::square(mg::scan<tanh_cell>(hh, xx, ww, uu, bb)));
+  };
+  auto taken = r.taken, mismatched = r.mismatched;
+  auto [value, g] = mg::value_and_grad<0, 1, 2, 3, 4>(loss)(h0, xs, w, u, b);
+  // Each step's two products (x W and h U) were recorded by the forward and taken by the sweep.
+  CHECK(r.taken - taken == 6 * 2);
+  CHECK(r.mismatched == mismatched);
+  // The frame is gone with the transformation: nothing recorded stays.
+  CHECK(r.values.empty());
+  CHECK(r.recordings.empty());
+  CHECK_FALSE(r.open);
+  // Not inside a reverse-mode transformation: nothing is recorded, and a vjp's pullback (which
+  // traces the forward again) records and replays like grad.
+  auto ys = mg::eval(mg::scan<tanh_cell>(h0, xs, w, u, b));
+  CHECK(r.values.empty());
+  taken = r.taken;
+  auto [y, pullback] =
+      mg::vjp([](auto const& hh, auto const& xx, auto const& ww, auto const& uu,
+                 auto const& bb) { return mg::scan<tanh_cell>(hh, xx, ww, uu, bb); },
+              h0, xs, w, u, b);
+  mgt::check_close(y, ys, 0, 0, "vjp's value is eval's");
+  auto cts = pullback(mg::eval(2.0 * ys));  // the cotangent of sum(square(ys))
+  CHECK(r.taken - taken == 6 * 2);
+  mgt::check_close(std::get<0>(cts), std::get<0>(g), 1e-14, 1e-14, "dh0");
+  mgt::check_close(std::get<1>(cts), std::get<1>(g), 1e-14, 1e-14, "dxs");
+  mgt::check_close(std::get<3>(cts), std::get<3>(g), 1e-14, 1e-14, "dU");
+  CHECK(r.values.empty());
+}
+
 TEST_CASE("scan: run-time shape errors name the extents") {
   mg::tensor<double, mg::shape<mg::dyn, mg::dyn, 3>> xs(mg::extents<3>{{2, 5, 3}});
   auto h0 = mgt::random<mg::shape<2, 4>>(2);

@@ -4,6 +4,7 @@
 //   - trace(e): every non-elementwise node computed once and kept as cached<Op, Args...>, which
 //     evaluates as a view of its value yet still knows its op and args for derivative rules.
 //     Elementwise chains stay symbolic: derivative rules recompute them inside fused loops.
+//     The values it computes can be recorded and replayed (autodiff/residuals.hpp).
 #pragma once
 #include <algorithm>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "../eval/memo.hpp"
 #include "../expr/shared.hpp"
 #include "../ops/identity.hpp"
+#include "residuals.hpp"
 
 namespace metagrad {
 
@@ -269,7 +271,7 @@ auto computed_once(X const& t) {
     return t;
   } else {
     return unpack(t.args, [&]<class... A>(A const&...) {
-      return cached<typename X::op_type, A...>(materialize(t), t.op, t.args);
+      return cached<typename X::op_type, A...>(traced_value(t), t.op, t.args);
     });
   }
 }
@@ -304,7 +306,7 @@ auto trace_node(E const& e) {
         auto& seen = trace_values::local();
         if (auto const* p = seen.find(e))
           return C(V(static_cast<value_t<C> const*>(p), e.ext), e.op, args);
-        auto value = materialize(node<Op, std::remove_cvref_t<decltype(a)>...>(e.op, a...));
+        auto value = traced_value(node<Op, std::remove_cvref_t<decltype(a)>...>(e.op, a...));
         seen.add(e, value.ptr);
         return C(value, e.op, args);
       });

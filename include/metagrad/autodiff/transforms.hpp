@@ -176,8 +176,9 @@ struct grad_fn_impl {
       scratch_scope scope;
       return fused_sum_and_grad<WithValue, L>(out, as_expr(std::get<I>(arg_tuple))...);
     } else if constexpr (L == 1) {
-      // Concrete arguments: evaluate.
+      // Concrete arguments: evaluate (loops keep their forward's values for the reverse pass).
       scratch_scope scope;
+      residuals_frame saved;
       auto traced = trace(out);
       auto acc = make_accumulator(as_expr(std::get<I>(arg_tuple))...);
       reverse_pass<L>(traced, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext), acc);
@@ -320,6 +321,7 @@ auto vjp(F f, Args const&... args) {
     return detail::unpack(views, [&](auto const&... a) {
       return [&]<std::size_t... I>(std::index_sequence<I...>) {
         detail::scratch_scope scope;
+        detail::residuals_frame saved;
         auto out = detail::call_marked<1, I...>(f, a...);
         auto traced = trace(out);
         auto ct = as_expr(cotangent);

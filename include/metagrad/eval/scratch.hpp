@@ -2,6 +2,9 @@
 // Scratch memory for intermediate results: a per-thread bump arena over chunks that are kept for
 // the thread's lifetime. A scratch_scope hands back, on exit, everything taken inside it, so a
 // repeated evaluation reuses the same memory and allocates nothing; taking is a pointer bump.
+// arena<Tag> is the mechanism, one per thread and Tag: scratch is the evaluation's, and the
+// reverse pass's saved forward values (autodiff/residuals.hpp) live in another, whose memory
+// outlasts the scratch scopes of the forward that fills it.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -11,7 +14,8 @@
 
 namespace metagrad::detail {
 
-class scratch {
+template <class Tag>
+class arena {
  public:
   struct position {
     std::size_t chunk = 0, used = 0;
@@ -19,10 +23,10 @@ class scratch {
 
   template <class T>
   static T* take(std::size_t n) {
-    return reinterpret_cast<T*>(arena().take(n * sizeof(T)));
+    return reinterpret_cast<T*>(local().take(n * sizeof(T)));
   }
-  static position mark() { return arena().at; }
-  static void release(position p) { arena().at = p; }
+  static position mark() { return local().at; }
+  static void release(position p) { local().at = p; }
 
  private:
   struct state {
@@ -43,11 +47,13 @@ class scratch {
       return p;
     }
   };
-  static state& arena() {
+  static state& local() {
     thread_local state s;
     return s;
   }
 };
+
+using scratch = arena<struct scratch_tag>;
 
 /// Hands back the scratch memory taken during its lifetime.
 class scratch_scope {

@@ -15,9 +15,11 @@
 //   of
 //     every argument at once into one flat scratch buffer [h0 | xs | p...]; each argument's
 //     cotangent is a view of its slice, so the sweep runs once, not once per argument. Step t
-//     replays the cell at (h_{t-1}, x_t, p) (its forward is recomputed, not stored) and runs the
-//     library's own reverse pass on it with cotangent gh_t = ys's cotangent at t plus what step t+1
-//     sent back to h_t.
+//     traces the cell at (h_{t-1}, x_t, p) and runs the library's own reverse pass on it with
+//     cotangent gh_t = ys's cotangent at t plus what step t+1 sent back to h_t. Inside grad,
+//     value_and_grad or a vjp's pullback, the forward recorded each step's values (its matrix
+//     products, the gates: autodiff/residuals.hpp) and that trace takes them instead of computing
+//     them again; elsewhere (or if a step's trace does not match its recording) it recomputes.
 // Higher-order derivatives through scan (grad of grad, jvp of grad, grad of jvp) are not supported:
 // they fail with a static_assert that says so.
 // Memory: the sweeps make no heap allocation of their own per step (not measured by a test):
@@ -104,21 +106,32 @@ struct scan_step_cotangents {
   }
 };
 
+/// The traced expression of one step, as both sweeps build it (a residual recording's type).
+template <class Cell, class HV, class XV, class... PV>
+using scan_traced_step = decltype(trace(scan_marked_cell<Cell>(
+    std::declval<HV const&>(), std::declval<XV const&>(), std::declval<std::tuple<PV const&...>>(),
+    std::index_sequence_for<PV...>{})));
+
 template <class Cell, class T, class H0, class XS, class... P>
 void scan_forward(T* dst, H0 const& h0, XS const& xs, P const&... p) {
   using HS = shape_t<H0>;
   using D = device_t<H0>;
+  using HV = tensor_view<T, HS, D>;
   using XV = tensor_view<T, scan_step_shape<shape_t<XS>>, D>;
   index_t steps = xs.ext[0], b = xs.ext[1], d = xs.ext[2], bc = h0.ext.size();
+  std::tuple<P const&...> params{p...};
+  // Inside a reverse-mode transformation, each step's values are kept for the reverse sweep.
+  residual_recorder<scan_traced_step<Cell, HV, XV, P...>> saved(dst,
+                                                                static_cast<std::size_t>(steps));
   for (index_t t = 0; t < steps; ++t) {
     scratch_scope scope;
-    tensor_view<T, HS, D> h(t == 0 ? h0.ptr : dst + (t - 1) * bc, h0.ext);
+    HV h(t == 0 ? h0.ptr : dst + (t - 1) * bc, h0.ext);
     XV x(xs.ptr + t * b * d, extents<2>{{b, d}});
-    auto step = Cell{}(h, x, p...);
+    auto step = scan_marked_cell<Cell>(h, x, params, std::index_sequence_for<P...>{});
     if (step.ext != h0.ext)
       throw_shape_error("scan: the cell's new carry differs in extents from the carry", step.ext,
                         " vs ", h0.ext);
-    evaluate_into(dst + t * bc, trace(step));
+    evaluate_into(dst + t * bc, saved.step([&] { return trace(step); }));
   }
 }
 
@@ -170,13 +183,23 @@ auto scan_reverse_sweep(G const& g, Y const& y, H0 const& h0, XS const& xs,
   }
   T* cur = scratch::take<T>(static_cast<std::size_t>(bc));
   T* next = scratch::take<T>(static_cast<std::size_t>(bc));
+  // The forward's values of each step, when it recorded them (inside this transformation).
+  residuals::recording saved{};
+  bool replay = residuals::local().find(
+      y.ptr, &residuals::type_tag<scan_traced_step<Cell, HV, XV, tensor_view<T, shape_t<P>, D>...>>,
+      static_cast<std::size_t>(steps), saved);
   std::copy_n(g.ptr + (steps - 1) * bc, bc, cur);
   for (index_t t = steps - 1; t >= 0; --t) {
     {
       scratch_scope scope;
       HV h(t == 0 ? h0.ptr : y.ptr + (t - 1) * bc, h0.ext);
       XV x(xs.ptr + t * b * d, extents<2>{{b, d}});
-      auto traced = trace(scan_marked_cell<Cell>(h, x, p, is));
+      auto marked = scan_marked_cell<Cell>(h, x, p, is);
+      auto traced = [&] {
+        if (replay)
+          return replay_step(saved, static_cast<std::size_t>(t), [&] { return trace(marked); });
+        return trace(marked);
+      }();
       T* gh = t == 0 ? out : next;
       scan_step_cotangents<HV, XV, tensor_view<T, shape_t<P>, D>...> acc{
           {HV(gh, h0.ext), XV(out + bc + t * b * d, extents<2>{{b, d}}),
