@@ -76,3 +76,23 @@ TEST_CASE("the cpu thread count is set through the API") {
   CHECK(mg::num_threads() == 1);
   mg::set_num_threads(before);
 }
+
+#if METAGRAD_HAS_OPENMP
+TEST_CASE("a product too small to gain from threads runs on one, and Eigen follows the count") {
+  int before = mg::num_threads();
+  mg::set_num_threads(2);
+  CHECK(Eigen::nbThreads() == 2);
+  {
+    mg::detail::threads_for_work small(mg::detail::parallel_min_work - 1);
+    CHECK(mg::num_threads() == 1);
+    CHECK(Eigen::nbThreads() == 1);
+  }
+  CHECK(mg::num_threads() == 2);
+  {
+    mg::detail::threads_for_work large(mg::detail::parallel_min_work);
+    CHECK(Eigen::nbThreads() == 2);
+  }
+  CHECK(Eigen::nbThreads() == 2);
+  mg::set_num_threads(before);
+}
+#endif

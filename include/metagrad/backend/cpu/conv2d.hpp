@@ -10,6 +10,7 @@
 
 #include "../../eval/evaluate.hpp"
 #include "../../ops/conv2d.hpp"
+#include "threads.hpp"
 
 namespace metagrad {
 
@@ -106,6 +107,7 @@ struct kernel<conv2d_op<P>, device::cpu> {
   template <class T, class X, class W>
   static void run(conv2d_op<P>, T* dst, extents<4> const&, X const& x, W const& w) {
     detail::conv2d_geometry q(P, x.ext, w.ext);
+    detail::threads_for_work threads(q.og() * q.rows() * q.pixels());  // one GEMM per image
     T* col = q.direct() ? nullptr
                         : detail::scratch::take<T>(static_cast<std::size_t>(q.rows() * q.pixels()));
     for (index_t n = 0; n < q.n; ++n)
@@ -126,6 +128,7 @@ struct kernel<conv2d_input_grad_op<P, XS>, device::cpu> {
   static void run(conv2d_input_grad_op<P, XS>, T* dst, extents<4> const& out, G const& g,
                   W const& w) {
     detail::conv2d_geometry q(P, out, w.ext);
+    detail::threads_for_work threads(q.og() * q.rows() * q.pixels());  // one GEMM per image
     T* col = nullptr;
     if (!q.direct()) {
       col = detail::scratch::take<T>(static_cast<std::size_t>(q.rows() * q.pixels()));
@@ -148,6 +151,7 @@ struct kernel<conv2d_weight_grad_op<P, WS>, device::cpu> {
   static void run(conv2d_weight_grad_op<P, WS>, T* dst, extents<4> const& out, X const& x,
                   G const& g) {
     detail::conv2d_geometry q(P, x.ext, out);
+    detail::threads_for_work threads(q.og() * q.rows() * q.pixels());  // one GEMM per image
     T* col = q.direct() ? nullptr
                         : detail::scratch::take<T>(static_cast<std::size_t>(q.rows() * q.pixels()));
     std::fill_n(dst, out.size(), T(0));

@@ -16,6 +16,7 @@
 
 #include "../../eval/evaluate.hpp"
 #include "../../ops/matmul.hpp"
+#include "threads.hpp"
 
 namespace metagrad {
 
@@ -85,6 +86,7 @@ struct kernel<matmul_op<TA, TB>, device::cpu> {
       Eigen::Map<matrix<T> const> B(b, br, bc);
       index_t m = TA ? ac : ar, n = TB ? br : bc;
       Eigen::Map<matrix<T>> C(c, m, n);
+      detail::threads_for_work threads(m * n * (TA ? ar : ac));
       multiply<Add>(C, A, B);
     }
   }

@@ -6,6 +6,7 @@
 #include <Eigen/Core>
 
 #include "../../config.hpp"
+#include "../../shape/shape.hpp"
 #if METAGRAD_HAS_OPENMP
 #include <omp.h>
 #endif
@@ -20,18 +21,59 @@ extern "C" [[gnu::weak]] void openblas_set_num_threads(int);
 
 namespace metagrad {
 
-/// Threads used by cpu kernels (1 = serial), e.g. set_num_threads(2).
+/// Threads used by cpu kernels (1 = serial), e.g. set_num_threads(2). With OpenMP this is the
+/// calling thread's OpenMP thread count (omp_set_num_threads), which Eigen's GEMM follows too;
+/// products too small to gain from threads run on one (detail::parallel_min_work).
 inline void set_num_threads(int n) {
   if (n < 1) n = 1;
-  Eigen::setNbThreads(n);
 #if METAGRAD_HAS_OPENMP
   omp_set_num_threads(n);
+  // Eigen then reads OpenMP's count (its own, once set, would override it for every thread).
+  Eigen::setNbThreads(0);
 #endif
 #if METAGRAD_CBLAS && defined(OPENBLAS_VERSION)
   if (&openblas_set_num_threads != nullptr) openblas_set_num_threads(n);
 #endif
 }
 /// Threads cpu kernels use now.
-inline int num_threads() { return Eigen::nbThreads(); }
+inline int num_threads() {
+#if METAGRAD_HAS_OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+namespace detail {
+/// Multiply-adds below which an Eigen product runs on one thread. Eigen splits a GEMM from 50k
+/// multiply-adds per thread; measured on a 2-core machine (docs/performance.md, 2026-12-06), a
+/// (16, 64) x (64, 256) product took 1.4x as long on two threads as on one and (16, 256) x (256,
+/// 64) 2x, (32, 784) x (784, 128) (3.2M) about the same; from 4M multiply-adds two threads win.
+inline constexpr index_t parallel_min_work = index_t{1} << 22;
+
+/// For its lifetime, kernels on the calling thread run on one thread when `work` multiply-adds
+/// are below parallel_min_work (OpenMP's count is per thread: other threads are not affected).
+class threads_for_work {
+ public:
+  explicit threads_for_work([[maybe_unused]] index_t work) {
+#if METAGRAD_HAS_OPENMP
+    if (work < parallel_min_work) {
+      int n = omp_get_max_threads();
+      if (n > 1) saved_ = n, omp_set_num_threads(1);
+    }
+#endif
+  }
+  threads_for_work(threads_for_work const&) = delete;
+  threads_for_work& operator=(threads_for_work const&) = delete;
+  ~threads_for_work() {
+#if METAGRAD_HAS_OPENMP
+    if (saved_ > 0) omp_set_num_threads(saved_);
+#endif
+  }
+
+ private:
+  [[maybe_unused]] int saved_ = 0;
+};
+}  // namespace detail
 
 }  // namespace metagrad
