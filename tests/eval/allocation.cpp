@@ -34,6 +34,23 @@ void* operator new(std::size_t n, std::nothrow_t const&) noexcept {
 
 namespace mg = metagrad;
 
+namespace {
+/// Runs step() n more times (after the caller's warm-up) and checks that none of those runs
+/// allocated: no operator new, no block the tensor cache had to take from the system. Returns
+/// the last run's result.
+template <class Step>
+auto check_steps_allocate_nothing(Step& step, int n) {
+  auto& cache = mg::detail::block_cache::local();
+  long news_before = news.load();
+  auto blocks_before = cache.fresh_blocks();
+  decltype(step()) last{};
+  for (int i = 0; i < n; ++i) last = step();
+  CHECK(news.load() - news_before == 0);
+  CHECK(cache.fresh_blocks() - blocks_before == 0);
+  return last;
+}
+}  // namespace
+
 TEST_CASE("a repeated training step allocates nothing after the first") {
   mg::tensor<float, mg::shape<8, 4>> x = mgt::random<mg::shape<8, 4>, float>(1);
   mg::tensor<float, mg::shape<8, 1>> y = mgt::random<mg::shape<8, 1>, float>(2);
@@ -53,13 +70,7 @@ TEST_CASE("a repeated training step allocates nothing after the first") {
   };
   float first = step();
   step();  // warm-up: the caches reach their steady state
-  auto& cache = mg::detail::block_cache::local();
-  long news_before = news.load();
-  auto blocks_before = cache.fresh_blocks();
-  float last = first;
-  for (int i = 0; i < 20; ++i) last = step();
-  CHECK(news.load() - news_before == 0);
-  CHECK(cache.fresh_blocks() - blocks_before == 0);
+  float last = check_steps_allocate_nothing(step, 20);
   CHECK(last < first);  // and it trains
 }
 
@@ -82,13 +93,7 @@ TEST_CASE("a sequential model's Adam step on a dyn batch allocates nothing after
   };
   float first = step();
   step();  // warm-up: the optimizer's state and the caches are made
-  auto& cache = mg::detail::block_cache::local();
-  long news_before = news.load();
-  auto blocks_before = cache.fresh_blocks();
-  float last = first;
-  for (int i = 0; i < 20; ++i) last = step();
-  CHECK(news.load() - news_before == 0);
-  CHECK(cache.fresh_blocks() - blocks_before == 0);
+  float last = check_steps_allocate_nothing(step, 20);
   CHECK(last < first);
 }
 
@@ -110,12 +115,7 @@ TEST_CASE("a step through a shared value (mg::share) allocates nothing after the
   };
   step();
   step();
-  auto& cache = mg::detail::block_cache::local();
-  long news_before = news.load();
-  auto blocks_before = cache.fresh_blocks();
-  for (int i = 0; i < 10; ++i) step();
-  CHECK(news.load() - news_before == 0);
-  CHECK(cache.fresh_blocks() - blocks_before == 0);
+  check_steps_allocate_nothing(step, 10);
 }
 
 TEST_CASE("an LSTM step allocates nothing after the first (its forward kept for the sweep)") {
@@ -135,14 +135,8 @@ TEST_CASE("an LSTM step allocates nothing after the first (its forward kept for 
   };
   float first = step();
   step();
-  auto& cache = mg::detail::block_cache::local();
-  long news_before = news.load();
-  auto blocks_before = cache.fresh_blocks();
   auto taken = r.taken;
-  float last = first;
-  for (int i = 0; i < 10; ++i) last = step();
-  CHECK(news.load() - news_before == 0);
-  CHECK(cache.fresh_blocks() - blocks_before == 0);
+  float last = check_steps_allocate_nothing(step, 10);
   CHECK(r.taken > taken);  // the reverse sweeps took the forward's values
   CHECK(last < first);
 }
