@@ -22,9 +22,10 @@
 //     them again; elsewhere (or if a step's trace does not match its recording) it recomputes.
 // Higher-order derivatives through scan (grad of grad, jvp of grad, grad of jvp) are not supported:
 // they fail with a static_assert that says so.
-// Memory: the sweeps make no heap allocation of their own per step (not measured by a test):
-// their buffers (the cotangents, two carry buffers for the reverse sweep, each step's
-// intermediates) are scratch memory, reused from step to step, and trace's and reverse_pass's
+// Memory: the sweeps make no heap allocation after the first call (an LSTM training step is
+// tested: tests/eval/allocation.cpp): their buffers (the cotangents, two carry buffers for the
+// reverse sweep, each step's intermediates) are scratch memory, reused from step to step, the
+// recorded values live in the residual arena, and trace's, reverse_pass's and the residuals'
 // per-thread registries are std::vectors that keep their capacity. Kernel: the loops are written
 // over evaluate_into, so one definition serves every device on which the cell's ops have kernels.
 #pragma once
