@@ -49,6 +49,16 @@ auto check_steps_allocate_nothing(Step& step, int n) {
   CHECK(cache.fresh_blocks() - blocks_before == 0);
   return last;
 }
+
+/// One training step of params on loss with opt, as a callable returning the loss.
+template <class Loss, class Params, class Opt>
+auto training_step(Loss& loss, Params& params, Opt& opt) {
+  return [&] {
+    auto [l, g] = mg::value_and_grad(loss)(params);
+    opt.step(params, g);
+    return l.item();
+  };
+}
 }  // namespace
 
 TEST_CASE("a repeated training step allocates nothing after the first") {
@@ -86,11 +96,7 @@ TEST_CASE("a sequential model's Adam step on a dyn batch allocates nothing after
   for (mg::index_t i = 0; i < 10; ++i) y(i) = i % 3;
   mg::optim::adam opt{.lr = 1e-2f};
   auto loss = [&](auto const& p) { return nn::cross_entropy(model(p, x), y); };
-  auto step = [&] {
-    auto [l, g] = mg::value_and_grad(loss)(params);
-    opt.step(params, g);
-    return l.item();
-  };
+  auto step = training_step(loss, params, opt);
   float first = step();
   step();  // warm-up: the optimizer's state and the caches are made
   float last = check_steps_allocate_nothing(step, 20);
@@ -128,11 +134,7 @@ TEST_CASE("an LSTM step allocates nothing after the first (its forward kept for 
   mg::optim::sgd opt{.lr = 0.1f};
   auto& r = mg::detail::residuals::local();
   auto loss = [&](auto const& p) { return nn::cross_entropy(model(p, x), y); };
-  auto step = [&] {
-    auto [l, g] = mg::value_and_grad(loss)(params);
-    opt.step(params, g);
-    return l.item();
-  };
+  auto step = training_step(loss, params, opt);
   float first = step();
   step();
   auto taken = r.taken;
