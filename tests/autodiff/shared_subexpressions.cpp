@@ -2,6 +2,7 @@
 // twice) is computed once by trace, and the reverse pass sums its uses' cotangents before it
 // walks below it once; the gradients are those of the plain formula.
 #include <cmath>
+#include <vector>
 
 #include "support/check.hpp"
 
@@ -33,6 +34,50 @@ TEST_CASE("trace computes copies of a subexpression once: they share one value")
   auto const& product = mg::detail::get<1>(t.args);
   CHECK(first.ptr == mg::detail::get<0>(product.args).ptr);
   CHECK(first.ptr == mg::detail::get<1>(product.args).ptr);
+}
+
+TEST_CASE("a traced node is a view and a pointer, however deep the graph below it") {
+  // Derivative expressions copy the trace's nodes wherever a rule reads them; a node that held
+  // its args by value made each copy one of its whole subtree.
+  auto x = make_x();
+  auto w = make_w();
+  mg::tensor<double, mg::shape<2, 2>> v{{0.5, -0.25}, {0.75, 1.0}};
+  auto h = mg::tanh(mg::matmul(x, w));  // (3, 2)
+  auto deep = mg::matmul(mg::tanh(mg::matmul(mg::tanh(mg::matmul(h, v)), v)), v);
+  mg::detail::scratch_scope scope;
+  auto shallow_t = mg::trace(mg::matmul(x, w));
+  auto deep_t = mg::trace(deep);
+  CHECK(sizeof(deep_t) == sizeof(shallow_t));
+  CHECK(sizeof(deep_t) <= sizeof(mg::tensor_view<double, mg::shape<3, 2>>) + sizeof(void*));
+  // Its args are still there for the derivative rules: the matmul's rhs is v.
+  CHECK(mg::detail::get<1>(mg::detail::args_of(deep_t)).ptr == v.data());
+  auto const& below = mg::detail::get<0>(mg::detail::args_of(deep_t));  // tanh(...), traced
+  auto expected = mg::eval(mg::tanh(mg::matmul(mg::tanh(mg::matmul(h, v)), v)));
+  auto got = mg::eval(below);
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 2; ++j) CHECK(got(i, j) == doctest::Approx(expected(i, j)));
+}
+
+TEST_CASE("scratch objects: destroyed, newest first, when their scope hands the memory back") {
+  struct probe {
+    std::vector<int>* log;
+    int id;
+    ~probe() { log->push_back(id); }
+  };
+  std::vector<int> log;
+  {
+    mg::detail::scratch_scope outer;
+    mg::detail::scratch::make<probe>(&log, 1);
+    {
+      mg::detail::scratch_scope inner;
+      mg::detail::scratch::make<probe>(&log, 2);
+      mg::detail::scratch::make<probe>(&log, 3);
+    }
+    CHECK(log == std::vector<int>{3, 2});
+    auto* p = mg::detail::scratch::make<probe>(&log, 4);
+    CHECK(p->id == 4);
+  }
+  CHECK(log == std::vector<int>{3, 2, 4, 1});
 }
 
 TEST_CASE("the gradient through a subexpression used three times is the sum of its uses") {

@@ -28,7 +28,7 @@ constexpr std::size_t dependent_args() {
   if constexpr (has_args<E>)
     return []<class... A>(detail::flat_tuple<A...> const*) {
       return ((depends_on<A, L> ? 1u : 0u) + ... + 0u);
-    }(static_cast<decltype(E::args) const*>(nullptr));
+    }(static_cast<detail::args_t<E> const*>(nullptr));
   else
     return 0;
 }
@@ -42,7 +42,7 @@ inline constexpr bool is_flat_tuple<flat_tuple<T...>> = true;
 template <class E, class G>
 auto call_vjp(E const& e, G const& g) {
   auto const& n = rule_node(e);
-  auto cts = unpack(n.args, [&](auto const&... a) {
+  auto cts = unpack(args_of(n), [&](auto const&... a) {
     return std::remove_cvref_t<decltype(n)>::op_type::vjp(n.op, g, value_of(e), a...);
   });
   static_assert(is_flat_tuple<decltype(cts)>,
@@ -151,7 +151,7 @@ auto backward(E const& e, G const& g) {
     });
   } else {
     auto cts = detail::call_vjp(e, g);
-    auto const& args = rule_node(e).args;
+    auto const& args = detail::args_of(rule_node(e));
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
       return detail::fold_cotangents(detail::no_cotangents<N>(),
                                      backward<L, N>(detail::get<I>(args), detail::get<I>(cts))...);
@@ -174,7 +174,7 @@ constexpr int height_fn() {
   else if constexpr (has_args<E>)
     return []<class... A>(detail::flat_tuple<A...> const*) {
       return 1 + std::max({0, height<A>...});
-    }(static_cast<decltype(E::args) const*>(nullptr));
+    }(static_cast<detail::args_t<E> const*>(nullptr));
   else
     return 0;
 }
@@ -231,7 +231,7 @@ namespace detail {
 template <int L, class E, class G, class Acc>
 void backward_through(E const& e, G const& g, Acc& acc) {
   auto cts = detail::call_vjp(e, g);
-  auto const& args = rule_node(e).args;
+  auto const& args = detail::args_of(rule_node(e));
   detail::static_for<std::tuple_size_v<std::remove_cvref_t<decltype(args)>>>(
       [&](auto i) { backward_into<L>(detail::get<i>(args), detail::get<i>(cts), acc); });
 }

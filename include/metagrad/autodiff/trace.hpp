@@ -17,6 +17,11 @@
 
 namespace metagrad {
 
+/// A computed node: a view of its value that keeps its op and args for derivative rules. The args
+/// are in scratch memory beside the value (they live as long as it does: the trace's scratch
+/// scope), so a copy is a view and a pointer however deep the graph below it. A trace's nodes are
+/// copied into every derivative expression that reads them; holding the args by value made each
+/// copy one of the whole subtree (a third of the OR-gate step's time was memmove).
 template <class Op, class... Args>
 struct cached
     : tensor_view<typename node<Op, Args...>::value_type, typename node<Op, Args...>::shape_type,
@@ -25,11 +30,12 @@ struct cached
       tensor_view<typename node<Op, Args...>::value_type, typename node<Op, Args...>::shape_type,
                   typename node<Op, Args...>::device_type>;
   using op_type = Op;
+  using args_type = detail::flat_tuple<Args...>;
   [[no_unique_address]] Op op;
-  detail::flat_tuple<Args...> args;
+  args_type const* held;
 
-  cached(view_type v, Op o, detail::flat_tuple<Args...> a)
-      : view_type(v), op(o), args(std::move(a)) {}
+  cached(view_type v, Op o, args_type a)
+      : view_type(v), op(o), held(detail::scratch::make<args_type>(std::move(a))) {}
 };
 
 template <class E>
@@ -40,6 +46,19 @@ inline constexpr bool is_cached<cached<Op, Args...>> = true;
 /// Nodes that carry an op and args (plain nodes and cached ones).
 template <class E>
 inline constexpr bool has_args = is_node<E> || is_cached<E>;
+
+namespace detail {
+/// The args of a node or a cached node.
+template <class E>
+auto const& args_of(E const& e) {
+  if constexpr (is_cached<E>)
+    return *e.held;
+  else
+    return e.args;
+}
+template <class E>
+using args_t = std::remove_cvref_t<decltype(args_of(std::declval<E const&>()))>;
+}  // namespace detail
 
 namespace detail {
 template <class E, int L>
@@ -73,7 +92,7 @@ constexpr bool depends_on_fn() {
   else if constexpr (has_args<E>)
     return []<class... A>(detail::flat_tuple<A...> const*) {
       return (depends_on<A, L> || ...);
-    }(static_cast<decltype(E::args) const*>(nullptr));
+    }(static_cast<detail::args_t<E> const*>(nullptr));
   else
     return false;
 }
@@ -88,7 +107,7 @@ inline constexpr int level_of = [] {
     if constexpr (requires { E::op_type::level; }) lv = E::op_type::level;
     return []<class... A>(int base, detail::flat_tuple<A...> const*) {
       return std::max({base, level_of<A>...});
-    }(lv, static_cast<decltype(E::args) const*>(nullptr));
+    }(lv, static_cast<detail::args_t<E> const*>(nullptr));
   } else {
     return 0;
   }
@@ -121,9 +140,9 @@ bool same_expression(E const& a, E const& b) {
                        reinterpret_cast<unsigned char const*>(&b.op));
     if (!ops || a.ext != b.ext) return false;
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return (same_expression(detail::get<I>(a.args), detail::get<I>(b.args)) && ...);
+      return (same_expression(detail::get<I>(args_of(a)), detail::get<I>(args_of(b))) && ...);
     }
-    (std::make_index_sequence<std::tuple_size_v<decltype(a.args)>>{});
+    (std::make_index_sequence<std::tuple_size_v<args_t<E>>>{});
   } else {
     return false;
   }
@@ -305,10 +324,10 @@ auto trace_node(E const& e) {
         using V = typename C::view_type;
         auto& seen = trace_values::local();
         if (auto const* p = seen.find(e))
-          return C(V(static_cast<value_t<C> const*>(p), e.ext), e.op, args);
+          return C(V(static_cast<value_t<C> const*>(p), e.ext), e.op, std::move(args));
         auto value = traced_value(node<Op, std::remove_cvref_t<decltype(a)>...>(e.op, a...));
         seen.add(e, value.ptr);
-        return C(value, e.op, args);
+        return C(value, e.op, std::move(args));
       });
     }
   }
@@ -316,8 +335,8 @@ auto trace_node(E const& e) {
 }  // namespace detail
 
 /// The expression with every non-elementwise node computed once (see the file comment); equal
-/// copies of a subexpression share one value (detail::trace_values). The values are in scratch
-/// memory: keep the result inside the caller's scratch_scope.
+/// copies of a subexpression share one value (detail::trace_values). The values, and the cached
+/// nodes' args, are in scratch memory: keep the result inside the caller's scratch_scope.
 template <class E>
 auto trace(E const& e) {
   detail::trace_frame frame;

@@ -4,10 +4,14 @@
 // repeated evaluation reuses the same memory and allocates nothing; taking is a pointer bump.
 // arena<Tag> is the mechanism, one per thread and Tag: scratch is the evaluation's, and the
 // reverse pass's saved forward values (autodiff/residuals.hpp) live in another, whose memory
-// outlasts the scratch scopes of the forward that fills it.
+// outlasts the scratch scopes of the forward that fills it. Objects can live there too (make):
+// the ones that need a destructor get it when their memory is handed back.
 #pragma once
 #include <algorithm>
 #include <cstddef>
+#include <new>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../detail/pool.hpp"
@@ -18,19 +22,47 @@ template <class Tag>
 class arena {
  public:
   struct position {
-    std::size_t chunk = 0, used = 0;
+    std::size_t chunk = 0, used = 0, objects = 0;
   };
 
   template <class T>
   static T* take(std::size_t n) {
     return reinterpret_cast<T*>(local().take(n * sizeof(T)));
   }
+  /// A T made from args in the arena; destroyed when the memory is released (alignof(T) <= 64).
+  template <class T, class... A>
+  static T* make(A&&... args) {
+    static_assert(alignof(T) <= 64, "arena: over-aligned type");
+    auto& s = local();
+    // Room first, so that registering the new object cannot fail after it is made.
+    if constexpr (!std::is_trivially_destructible_v<T>) s.destructors.reserve(s.at.objects + 1);
+    T* p = new (s.take(sizeof(T))) T(std::forward<A>(args)...);
+    if constexpr (!std::is_trivially_destructible_v<T>) {
+      s.destructors.push_back({p, [](void* q) { static_cast<T*>(q)->~T(); }});
+      s.at.objects = s.destructors.size();
+    }
+    return p;
+  }
   static position mark() { return local().at; }
-  static void release(position p) { local().at = p; }
+  /// Hands back what was taken after p, destroying the objects made there (newest first).
+  static void release(position p) {
+    auto& s = local();
+    while (s.destructors.size() > p.objects) {
+      auto d = s.destructors.back();
+      s.destructors.pop_back();
+      d.destroy(d.object);
+    }
+    s.at = p;
+  }
 
  private:
+  struct destructor {
+    void* object;
+    void (*destroy)(void*);
+  };
   struct state {
     std::vector<buffer<std::byte>> chunks;
+    std::vector<destructor> destructors;  // of the objects made, oldest first (at.objects of them)
     position at;
 
     std::byte* take(std::size_t bytes) {
