@@ -1,5 +1,8 @@
 // max_pool2d and avg_pool2d: values and derivatives against PyTorch and finite differences,
 // argmax routing on ties, second order through the derivative primitives, dyn extents.
+#include <cmath>
+#include <limits>
+
 #include "reference/conv.hpp"
 #include "support/check.hpp"
 
@@ -53,6 +56,37 @@ TEST_CASE("max_pool2d routes the cotangent to the first maximum of each window")
   auto [dx] = pullback(g);
   double want[] = {0, 10, 20, 0, 0, 0, 0, 0};
   mgt::check_close(dx, want, 0, 0, "max_pool2d vjp on ties");
+}
+
+TEST_CASE("max_pool2d: a NaN wins its window, with and without padding") {
+  // PyTorch's rule (`val > maxval || isnan(val)`): the value is NaN, the cotangent goes to it.
+  double const nan = std::numeric_limits<double>::quiet_NaN();
+  mg::tensor<double, mg::shape<1, 1, 2, 4>> x{{{{1, nan, 3, 2}, {0, 5, 7, 7}}}};
+  mg::tensor<double, mg::shape<1, 1, 1, 2>> g{{{{10, 20}}}};
+  auto [y, pullback] = mg::vjp([](auto x) { return mg::max_pool2d<2>(x); }, x);  // no padding
+  CHECK(std::isnan(y.data()[0]));
+  CHECK(y.data()[1] == 7);
+  auto [dx] = pullback(g);
+  double want[] = {0, 10, 0, 0, 0, 0, 20, 0};
+  mgt::check_close(dx, want, 0, 0, "max_pool2d vjp with a NaN");
+  // Padded (windows clipped to the plane): (1,3) windows, stride 2, one column of padding.
+  static constexpr mg::pool2d_params p{.kernel = {1, 3}, .stride = {1, 2}, .padding = {0, 1}};
+  auto [yp, pullback_p] = mg::vjp([](auto x) { return mg::max_pool2d<p>(x); }, x);
+  static_assert(std::same_as<mg::shape_t<decltype(yp)>, mg::shape<1, 1, 2, 2>>);
+  CHECK(std::isnan(yp(0, 0, 0, 0)));  // {pad, 1, nan}
+  CHECK(std::isnan(yp(0, 0, 0, 1)));  // {nan, 3, 2}
+  CHECK(yp(0, 0, 1, 1) == 7);         // {5, 7, 7}: the first 7
+  mg::tensor<double, mg::shape<1, 1, 2, 2>> gp{{{{1, 2}, {3, 4}}}};
+  auto [dxp] = pullback_p(gp);
+  double want_p[] = {0, 3, 0, 0, 0, 3, 4, 0};  // row 1: 5 wins {pad, 0, 5}, the first 7 {5, 7, 7}
+  mgt::check_close(dxp, want_p, 0, 0, "padded max_pool2d vjp with a NaN");
+}
+
+TEST_CASE("max_pool2d: overlapping rectangular windows without padding pass finite differences") {
+  auto x = mgt::random<mg::shape<2, 3, 7, 6>>(3);
+  static constexpr mg::pool2d_params p{.kernel = {3, 2}, .stride = {2, 1}};
+  static_assert(std::same_as<mg::shape_t<decltype(mg::max_pool2d<p>(x))>, mg::shape<2, 3, 3, 5>>);
+  mgt::check_grads([](auto x) { return mg::max_pool2d<p>(x); }, x);
 }
 
 TEST_CASE("pool2d: rectangular windows and second order pass finite differences") {

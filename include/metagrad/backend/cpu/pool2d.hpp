@@ -4,7 +4,10 @@
 // a sum). max windows pick their first maximum in row-major order, as PyTorch's cpu kernel.
 #pragma once
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <type_traits>
 
 #include "../../eval/evaluate.hpp"
 #include "../../ops/avg_pool2d.hpp"
@@ -13,6 +16,34 @@
 namespace metagrad {
 
 namespace detail {
+
+/// The first maximum of the values seen (a NaN wins, as in PyTorch) and where it was. Updated by
+/// bit masks, not branches: which element wins is unpredictable on real activations, and g++
+/// compiles `take ? a : b` on a float comparison to a branch.
+template <class T>
+struct running_max {
+  using bits = std::conditional_t<sizeof(T) == 8, std::uint64_t, std::uint32_t>;
+  static_assert(sizeof(T) == sizeof(bits));
+  T top;
+  index_t at;
+
+  void add(T v, index_t where) {
+    bool take = (v > top) | (v != v);      // v != v: v is a NaN
+    auto m = -static_cast<index_t>(take);  // all ones where v takes over
+    at = (at & ~m) | (where & m);
+    auto mb = static_cast<bits>(m);
+    top = std::bit_cast<T>((std::bit_cast<bits>(top) & ~mb) | (std::bit_cast<bits>(v) & mb));
+  }
+};
+
+/// The running_max of a KH x KW window whose first element is x (rows w apart); `at` is i*w + j.
+template <index_t KH, index_t KW, class T>
+running_max<T> full_window_max(T const* x, index_t w) {
+  running_max<T> m{x[0], 0};
+  for (index_t i = 0; i < KH; ++i)
+    for (index_t j = 0; j < KW; ++j) m.add(x[i * w + j], i * w + j);
+  return m;
+}
 
 /// Run-time geometry of a pool over (..,H,W) planes.
 struct pool2d_geometry {
@@ -50,13 +81,23 @@ struct pool2d_geometry {
   /// Index within the plane of the window's first maximum (a NaN wins, as in PyTorch).
   template <class T>
   static index_t argmax(T const* plane, index_t w, index_t i0, index_t i1, index_t j0, index_t j1) {
-    index_t best = i0 * w + j0;
+    running_max<T> m{plane[i0 * w + j0], i0 * w + j0};
     for (index_t i = i0; i < i1; ++i)
-      for (index_t j = j0; j < j1; ++j) {
-        T v = plane[i * w + j];
-        if (v > plane[best] || std::isnan(v)) best = i * w + j;
+      for (index_t j = j0; j < j1; ++j) m.add(plane[i * w + j], i * w + j);
+    return m.at;
+  }
+
+  /// f(offset in x of the window's first element, index of its output) for every window, when
+  /// every window lies inside its plane (no padding). With the window's extents known at compile
+  /// time (full_window_max) the window's loop unrolls and consecutive windows overlap: 4-6x faster
+  /// than the clipped windows' loop on LeNet's 2x2 pools.
+  template <class F>
+  void for_each_full_window(F f) const {
+    for (index_t p = 0; p < planes; ++p)
+      for (index_t y = 0; y < oh; ++y) {
+        index_t in = (p * h + y * sh) * w, o = (p * oh + y) * ow;
+        for (index_t x = 0; x < ow; ++x) f(in + x * sw, o + x);
       }
-    return best;
   }
 
   /// out[window] = v[argmax of x's window]: max_pool2d (v == x) and its gather.
@@ -75,15 +116,28 @@ template <pool2d_params P>
 struct kernel<max_pool2d_op<P>, device::cpu> {
   template <class T, std::size_t R, class X>
   static void run(max_pool2d_op<P>, T* dst, extents<R> const&, X const& x) {
-    detail::pool2d_geometry(P, x.ext).gather(dst, x.ptr, x.ptr);
+    detail::pool2d_geometry q(P, x.ext);
+    if constexpr (full_windows)
+      q.for_each_full_window([&](index_t in, index_t o) {
+        dst[o] = detail::full_window_max<P.kernel.h, P.kernel.w>(x.ptr + in, q.w).top;
+      });
+    else
+      q.gather(dst, x.ptr, x.ptr);
   }
+  static constexpr bool full_windows = P.padding.h == 0 && P.padding.w == 0;
 };
 
 template <pool2d_params P>
 struct kernel<max_pool2d_gather_op<P>, device::cpu> {
   template <class T, std::size_t R, class V, class X>
   static void run(max_pool2d_gather_op<P>, T* dst, extents<R> const&, V const& v, X const& x) {
-    detail::pool2d_geometry(P, x.ext).gather(dst, v.ptr, x.ptr);
+    detail::pool2d_geometry q(P, x.ext);
+    if constexpr (kernel<max_pool2d_op<P>, device::cpu>::full_windows)
+      q.for_each_full_window([&](index_t in, index_t o) {
+        dst[o] = v.ptr[in + detail::full_window_max<P.kernel.h, P.kernel.w>(x.ptr + in, q.w).at];
+      });
+    else
+      q.gather(dst, v.ptr, x.ptr);
   }
 };
 
@@ -93,10 +147,15 @@ struct kernel<max_pool2d_grad_op<P>, device::cpu> {
   static void run(max_pool2d_grad_op<P>, T* dst, extents<R> const& out, G const& g, X const& x) {
     detail::pool2d_geometry q(P, x.ext);
     std::fill_n(dst, out.size(), T(0));
-    q.for_each_window([&](index_t p, index_t o, index_t i0, index_t i1, index_t j0, index_t j1) {
-      index_t off = p * q.h * q.w;
-      dst[off + q.argmax(x.ptr + off, q.w, i0, i1, j0, j1)] += g.ptr[p * q.oh * q.ow + o];
-    });
+    if constexpr (kernel<max_pool2d_op<P>, device::cpu>::full_windows)
+      q.for_each_full_window([&](index_t in, index_t o) {
+        dst[in + detail::full_window_max<P.kernel.h, P.kernel.w>(x.ptr + in, q.w).at] += g.ptr[o];
+      });
+    else
+      q.for_each_window([&](index_t p, index_t o, index_t i0, index_t i1, index_t j0, index_t j1) {
+        index_t off = p * q.h * q.w;
+        dst[off + q.argmax(x.ptr + off, q.w, i0, i1, j0, j1)] += g.ptr[p * q.oh * q.ow + o];
+      });
   }
 };
 
