@@ -58,9 +58,7 @@ auto const& args_of(E const& e) {
 }
 template <class E>
 using args_t = std::remove_cvref_t<decltype(args_of(std::declval<E const&>()))>;
-}  // namespace detail
 
-namespace detail {
 template <class E, int L>
 struct bind_index {
   static constexpr bool value = false;

@@ -22,7 +22,8 @@ template <class Tag>
 class arena {
  public:
   struct position {
-    std::size_t chunk = 0, used = 0, objects = 0;
+    std::size_t chunk = 0, used = 0;
+    std::size_t objects = 0;  // destructors registered (set by mark)
   };
 
   template <class T>
@@ -34,16 +35,21 @@ class arena {
   static T* make(A&&... args) {
     static_assert(alignof(T) <= 64, "arena: over-aligned type");
     auto& s = local();
-    // Room first, so that registering the new object cannot fail after it is made.
-    if constexpr (!std::is_trivially_destructible_v<T>) s.destructors.reserve(s.at.objects + 1);
+    // Room first (doubling), so that registering the new object cannot fail after it is made.
+    if constexpr (!std::is_trivially_destructible_v<T>)
+      if (s.destructors.size() == s.destructors.capacity())
+        s.destructors.reserve(std::max<std::size_t>(16, 2 * s.destructors.capacity()));
     T* p = new (s.take(sizeof(T))) T(std::forward<A>(args)...);
-    if constexpr (!std::is_trivially_destructible_v<T>) {
+    if constexpr (!std::is_trivially_destructible_v<T>)
       s.destructors.push_back({p, [](void* q) { static_cast<T*>(q)->~T(); }});
-      s.at.objects = s.destructors.size();
-    }
     return p;
   }
-  static position mark() { return local().at; }
+  static position mark() {
+    auto& s = local();
+    position p = s.at;
+    p.objects = s.destructors.size();
+    return p;
+  }
   /// Hands back what was taken after p, destroying the objects made there (newest first).
   static void release(position p) {
     auto& s = local();
@@ -62,7 +68,7 @@ class arena {
   };
   struct state {
     std::vector<buffer<std::byte>> chunks;
-    std::vector<destructor> destructors;  // of the objects made, oldest first (at.objects of them)
+    std::vector<destructor> destructors;  // of the objects made, oldest first
     position at;
 
     std::byte* take(std::size_t bytes) {
