@@ -12,6 +12,7 @@ foreach(rel IN LISTS metagrad_doc_snippets)
     OUTPUT_NAME doc_${name}
     TEST doc_${name}
     SOURCES "${PROJECT_SOURCE_DIR}/docs/${rel}")
+  target_link_libraries(doc_${name} PRIVATE metagrad_check_opt)
   set_target_properties(doc_${name} PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/docs")
 endforeach()

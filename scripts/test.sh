@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # THE test command (CI runs it through .ci/run). Stages:
 #   1. Release build (Ninja) + every ctest: unit, compile-fail, examples, docs snippets, headers
+#      (unit tests and docs snippets at -O1: METAGRAD_CHECK_OPT in CMakeLists.txt)
 #   2. Debug -O0 build with ASan+UBSan, unit tests only (-O0 compiles these TUs 3x faster than -O1;
 #      no debug info: the names of deep expression types make -g's DWARF take over 20 GB of
 #      compiler memory for one TU; reports still name the functions, without line numbers).
