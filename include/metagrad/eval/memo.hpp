@@ -5,6 +5,7 @@
 // common-subexpression elimination of the backward pass, where derivative rules read a node's
 // value (tanh's y in g*(1 - y²)) next to the forward expression itself. trace() inserts memos.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <new>
 
@@ -47,11 +48,22 @@ concept costly_op = requires {
   Op::costly;
 };
 
+/// Where a slot's values start within a 4 KiB page. A fused loop reads its leaves and writes a
+/// slot in step, and the CPU takes a load to depend on an earlier store whose address has the
+/// same low 12 bits ("4K aliasing"): a leaf that starts a few hundred bytes before a slot, modulo
+/// 4096, stalls every load. Large buffers start near a page boundary (glibc's malloc 16 bytes
+/// past it, metagrad's pool 64, page-aligned ones 0), and so did slots, just after them; half a
+/// page away is as far as a slot can be from all of them.
+inline constexpr std::size_t memo_page_offset = 2048;
+
 /// Wraps x, a costly elementwise node, in a memo with a fresh slot in scratch memory.
 template <class X>
 auto memoize(X const& x) {
+  using T = value_t<X>;
   auto* slot = new (scratch::take<memo_slot>(1)) memo_slot{};
-  slot->data = scratch::take<value_t<X>>(static_cast<std::size_t>(memo_chunk));
+  auto* raw = scratch::take<std::byte>(static_cast<std::size_t>(memo_chunk) * sizeof(T) + 4096);
+  auto const at = reinterpret_cast<std::uintptr_t>(raw);
+  slot->data = raw + (memo_page_offset - at % 4096 + 4096) % 4096;
   return node<memo_op, X>(memo_op{{}, slot}, x);
 }
 
