@@ -54,16 +54,17 @@ concept costly_op = requires {
 /// 4096, stalls every load. Large buffers start near a page boundary (glibc's malloc 16 bytes
 /// past it, metagrad's pool 64, page-aligned ones 0), and so did slots, just after them; half a
 /// page away is as far as a slot can be from all of them.
-inline constexpr std::size_t memo_page_offset = 2048;
+inline constexpr std::size_t memo_page = 4096, memo_page_offset = memo_page / 2;
 
 /// Wraps x, a costly elementwise node, in a memo with a fresh slot in scratch memory.
 template <class X>
 auto memoize(X const& x) {
   using T = value_t<X>;
   auto* slot = new (scratch::take<memo_slot>(1)) memo_slot{};
-  auto* raw = scratch::take<std::byte>(static_cast<std::size_t>(memo_chunk) * sizeof(T) + 4096);
-  auto const at = reinterpret_cast<std::uintptr_t>(raw);
-  slot->data = raw + (memo_page_offset - at % 4096 + 4096) % 4096;
+  auto* raw =
+      scratch::take<std::byte>(static_cast<std::size_t>(memo_chunk) * sizeof(T) + memo_page);
+  auto const at = reinterpret_cast<std::uintptr_t>(raw) % memo_page;
+  slot->data = raw + (memo_page + memo_page_offset - at) % memo_page;
   return node<memo_op, X>(memo_op{{}, slot}, x);
 }
 
