@@ -36,6 +36,36 @@ TEST_CASE("trace computes copies of a subexpression once: they share one value")
   CHECK(first.ptr == mg::detail::get<1>(product.args).ptr);
 }
 
+TEST_CASE("a reverse pass's trace keeps a costly elementwise node; eval's memoizes it") {
+  auto x = make_x();
+  auto w = make_w();
+  auto t = mg::tanh(mg::matmul(x, w));
+  auto e = t * mg::sigmoid(t);
+  mg::detail::scratch_scope scope;
+  // eval's: computed once per chunk of the fused loop that reads it, never stored whole.
+  auto fused = mg::trace(e);
+  static_assert(mg::is_memo<std::remove_cvref_t<decltype(mg::detail::get<0>(fused.args))>>);
+  // grad's, vjp's, jvp's and scan's: computed once, kept for the cotangents that read it.
+  auto kept = mg::trace<mg::detail::costly_nodes::keep>(e);
+  using K = std::remove_cvref_t<decltype(mg::detail::get<0>(kept.args))>;
+  static_assert(mg::is_cached<K> && std::is_same_v<typename K::op_type, mg::tanh_op>);
+  auto const& tv = mg::detail::get<0>(kept.args);
+  auto m = mg::eval(mg::matmul(x, w));
+  for (int i = 0; i < 6; ++i) CHECK(tv.ptr[i] == doctest::Approx(std::tanh(m.data()[i])));
+  auto plain = mg::eval(e), from_fused = mg::eval(fused), from_kept = mg::eval(kept);
+  for (int i = 0; i < 6; ++i) {
+    CHECK(from_fused.data()[i] == plain.data()[i]);
+    CHECK(from_kept.data()[i] == plain.data()[i]);
+  }
+  // Gradients through it (read by several cotangents) against finite differences.
+  mgt::check_grads(
+      [](auto const& x, auto const& w) {
+        auto t = mg::tanh(mg::matmul(x, w));
+        return mg::sum(t * mg::sigmoid(t) + mg::exp(t) * t);
+      },
+      x, w);
+}
+
 TEST_CASE("a traced node is a view and a pointer, however deep the graph below it") {
   // Derivative expressions copy the trace's nodes wherever a rule reads them; a node that held
   // its args by value made each copy one of its whole subtree.

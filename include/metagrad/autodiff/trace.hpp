@@ -3,7 +3,9 @@
 //   - depends_on<E, L>: whether E contains an argument of the transformation at level L;
 //   - trace(e): every non-elementwise node computed once and kept as cached<Op, Args...>, which
 //     evaluates as a view of its value yet still knows its op and args for derivative rules.
-//     Elementwise chains stay symbolic: derivative rules recompute them inside fused loops.
+//     Elementwise chains stay symbolic: derivative rules recompute them inside fused loops. A
+//     costly elementwise node (exp, tanh, sigmoid, ...) is memoized in those loops, or, for a
+//     reverse pass, computed once and kept like a non-elementwise node (costly_nodes).
 //     The values it computes can be recorded and replayed (autodiff/residuals.hpp).
 #pragma once
 #include <algorithm>
@@ -274,7 +276,17 @@ struct trace_frame {
   }
 };
 
-template <class E>
+/// What a trace makes of a costly elementwise node (exp, tanh, sigmoid, ...: memo.hpp's
+/// costly_op):
+///   - fuse: a memo, computed once per chunk of each fused loop that reads it and never stored
+///     whole: for one evaluation (eval's forward pass; value_and_grad's one-pass sum, whose
+///     cotangents are computed in the same loop);
+///   - keep: computed once into scratch and kept as a cached node, like a non-elementwise one:
+///     for a reverse pass, whose cotangents are evaluated one by one and would each compute the
+///     memo again (an LSTM step's gates were computed 3-4 times; a scan's recording keeps them).
+enum class costly_nodes { fuse, keep };
+
+template <costly_nodes P, class E>
 auto trace_node(E const& e);
 
 /// A traced shared expression's value, computed once: a leaf (a cached node among them) or an
@@ -293,22 +305,23 @@ auto computed_once(X const& t) {
   }
 }
 
+template <costly_nodes P>
 struct trace_kind {};
 
-template <class E>
+template <costly_nodes P, class E>
 auto trace_node(E const& e) {
   if constexpr (is_shared_expr<E>) {
-    return shared_results::once<trace_kind>(e.key(), [&] {
-      auto once = computed_once(trace_node(e.inner()));
+    return shared_results::once<trace_kind<P>>(e.key(), [&] {
+      auto once = computed_once(trace_node<P>(e.inner()));
       return shared_expr<decltype(once)>(std::move(once));
     });
   } else if constexpr (!has_args<E> || is_cached<E>) {
     return e;
   } else {
     auto args =
-        detail::unpack(e.args, [](auto const&... a) { return flat_tuple{trace_node(a)...}; });
+        detail::unpack(e.args, [](auto const&... a) { return flat_tuple{trace_node<P>(a)...}; });
     using Op = typename E::op_type;
-    if constexpr (is_elementwise_op<Op>) {
+    if constexpr (is_elementwise_op<Op> && !(P == costly_nodes::keep && detail::costly_op<Op>)) {
       return detail::unpack(args, [&](auto const&... a) {
         auto n = node<Op, std::remove_cvref_t<decltype(a)>...>(e.op, a...);
         if constexpr (detail::costly_op<Op>)
@@ -332,14 +345,15 @@ auto trace_node(E const& e) {
 }
 }  // namespace detail
 
-/// The expression with every non-elementwise node computed once (see the file comment); equal
-/// copies of a subexpression share one value (detail::trace_values). The values, and the cached
-/// nodes' args, are in scratch memory: keep the result inside the caller's scratch_scope.
-template <class E>
+/// The expression with every non-elementwise node computed once (see the file comment), and
+/// its costly elementwise nodes memoized or kept as P says; equal copies of a subexpression
+/// share one value (detail::trace_values). The values, and the cached nodes' args, are in
+/// scratch memory: keep the result inside the caller's scratch_scope.
+template <detail::costly_nodes P = detail::costly_nodes::fuse, class E>
 auto trace(E const& e) {
   detail::trace_frame frame;
   detail::shared_results_frame shared;
-  return detail::trace_node(e);
+  return detail::trace_node<P>(e);
 }
 
 /// Computes e into dst with every distinct non-elementwise subexpression computed once (what

@@ -179,7 +179,7 @@ struct grad_fn_impl {
       // Concrete arguments: evaluate (loops keep their forward's values for the reverse pass).
       scratch_scope scope;
       residuals_frame saved;
-      auto traced = trace(out);
+      auto traced = trace<detail::costly_nodes::keep>(out);
       auto acc = make_accumulator(as_expr(std::get<I>(arg_tuple))...);
       reverse_pass<L>(traced, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext), acc);
       acc.finish();
@@ -323,7 +323,7 @@ auto vjp(F f, Args const&... args) {
         detail::scratch_scope scope;
         detail::residuals_frame saved;
         auto out = detail::call_marked<1, I...>(f, a...);
-        auto traced = trace(out);
+        auto traced = trace<detail::costly_nodes::keep>(out);
         auto ct = as_expr(cotangent);
         if (ct.ext != out.ext)
           detail::throw_shape_error("vjp: cotangent extents differ from the output's", ct.ext,
@@ -364,7 +364,7 @@ auto jvp(F f, std::tuple<P...> const& primals, std::tuple<T...> const& tangents)
     detail::shared_results_frame tangents_once;
     if constexpr (L == 1) {
       detail::scratch_scope scope;
-      auto traced = trace(out);
+      auto traced = trace<detail::costly_nodes::keep>(out);
       auto value = eval(traced);
       auto derivative = eval(tangent<L>(traced, tans));
       return std::pair{std::move(value), std::move(derivative)};
