@@ -69,6 +69,36 @@ TEST_CASE("transpose and permute match PyTorch") {
   CHECK(t(1, 2) == d(2, 1));
 }
 
+TEST_CASE("permute keeping trailing axes in place copies whole runs, with the same values") {
+  // (1, 0, 2): a scan's batch-major <-> time-major; (0, 2, 1, 3): attention's heads; the
+  // identity; and (2, 1, 0), which moves every axis (one element at a time).
+  auto x = mgt::random<mg::shape<3, 4, 5>>(6);
+  auto y = mgt::random<mg::shape<2, 3, 4, 5>>(7);
+  auto a = mg::eval(mg::permute<1, 0, 2>(x));
+  auto b = mg::eval(mg::permute<0, 2, 1, 3>(y));
+  auto c = mg::eval(mg::permute<0, 1, 2>(x));
+  auto d = mg::eval(mg::permute<2, 1, 0>(x));
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 4; ++j)
+      for (int k = 0; k < 5; ++k) {
+        CHECK(a(j, i, k) == x(i, j, k));
+        CHECK(c(i, j, k) == x(i, j, k));
+        CHECK(d(k, j, i) == x(i, j, k));
+        for (int n = 0; n < 2; ++n) CHECK(b(n, j, i, k) == y(n, i, j, k));
+      }
+  mgt::check_grads([](auto x) { return mg::permute<1, 0, 2>(mg::square(x)); }, x);
+  // A dyn leading axis, and an empty one.
+  mg::tensor<double, mg::shape<mg::dyn, 2, 3>> e(mg::extents<3>{{4, 2, 3}});
+  for (int i = 0; i < 24; ++i) e.data()[i] = i;
+  auto f = mg::eval(mg::permute<1, 0, 2>(e));
+  CHECK(f.shape() == mg::extents<3>{{2, 4, 3}});
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 2; ++j)
+      for (int k = 0; k < 3; ++k) CHECK(f(j, i, k) == e(i, j, k));
+  mg::tensor<double, mg::shape<mg::dyn, 2, 3>> empty(mg::extents<3>{{0, 2, 3}});
+  CHECK(mg::eval(mg::permute<1, 0, 2>(empty)).shape() == mg::extents<3>{{2, 0, 3}});
+}
+
 TEST_CASE("broadcast_to matches PyTorch") {
   unary_reference<mg::shape<3, 1>, mg::shape<2, 3, 4>>(
       [](auto x) { return mg::broadcast_to<mg::shape<2, 3, 4>>(x); }, ref::broadcast_to::x,
