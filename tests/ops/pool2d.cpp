@@ -58,6 +58,30 @@ TEST_CASE("max_pool2d routes the cotangent to the first maximum of each window")
   mgt::check_close(dx, want, 0, 0, "max_pool2d vjp on ties");
 }
 
+TEST_CASE("max_pool2d: tiling windows route g to each first maximum; uncovered rows, columns 0") {
+  // 2x2 windows with stride 2 on 7x5 planes: the last row and column are in no window.
+  auto x = mgt::random<mg::shape<2, 3, 7, 5>>(3);
+  mg::tensor<double, mg::shape<2, 3, 3, 2>> g;
+  for (int i = 0; i < 36; ++i) g.data()[i] = 1 + i;
+  auto [y, pullback] = mg::vjp([](auto x) { return mg::max_pool2d<2>(x); }, x);
+  auto [dx] = pullback(g);
+  for (int p = 0; p < 6; ++p)
+    for (int i = 0; i < 7; ++i)
+      for (int j = 0; j < 5; ++j) {
+        double want = 0;
+        if (i < 6 && j < 4) {
+          int wi = i / 2, wj = j / 2, bi = 2 * wi, bj = 2 * wj;  // the window and its first max
+          for (int a = 0; a < 2; ++a)
+            for (int b = 0; b < 2; ++b)
+              if (x.data()[p * 35 + (2 * wi + a) * 5 + 2 * wj + b] > x.data()[p * 35 + bi * 5 + bj])
+                bi = 2 * wi + a, bj = 2 * wj + b;
+          if (bi == i && bj == j) want = g.data()[p * 6 + wi * 2 + wj];
+        }
+        CHECK(dx.data()[p * 35 + i * 5 + j] == want);
+      }
+  mgt::check_grads([](auto x) { return mg::max_pool2d<2>(x); }, x);
+}
+
 TEST_CASE("max_pool2d: a NaN wins its window, with and without padding") {
   // PyTorch's rule (`val > maxval || isnan(val)`): the value is NaN, the cotangent goes to it.
   double const nan = std::numeric_limits<double>::quiet_NaN();
