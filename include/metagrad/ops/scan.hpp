@@ -107,9 +107,16 @@ struct scan_step_cotangents {
   }
 };
 
+/// One step's trace, the same in both sweeps (the reverse sweep replays the forward's
+/// recording): costly elementwise values kept, so the recording holds the gates too.
+template <class E>
+auto trace_step(E const& e) {
+  return trace<costly_nodes::keep>(e);
+}
+
 /// The traced expression of one step, as both sweeps build it (a residual recording's type).
 template <class Cell, class HV, class XV, class... PV>
-using scan_traced_step = decltype(trace<detail::costly_nodes::keep>(scan_marked_cell<Cell>(
+using scan_traced_step = decltype(trace_step(scan_marked_cell<Cell>(
     std::declval<HV const&>(), std::declval<XV const&>(), std::declval<std::tuple<PV const&...>>(),
     std::index_sequence_for<PV...>{})));
 
@@ -132,8 +139,7 @@ void scan_forward(T* dst, H0 const& h0, XS const& xs, P const&... p) {
     if (step.ext != h0.ext)
       throw_shape_error("scan: the cell's new carry differs in extents from the carry", step.ext,
                         " vs ", h0.ext);
-    evaluate_into(dst + t * bc,
-                  saved.step([&] { return trace<detail::costly_nodes::keep>(step); }));
+    evaluate_into(dst + t * bc, saved.step([&] { return trace_step(step); }));
   }
 }
 
@@ -200,8 +206,8 @@ auto scan_reverse_sweep(G const& g, Y const& y, H0 const& h0, XS const& xs,
       auto traced = [&] {
         if (replay)
           return replay_step(saved, static_cast<std::size_t>(t),
-                             [&] { return trace<detail::costly_nodes::keep>(marked); });
-        return trace<detail::costly_nodes::keep>(marked);
+                             [&] { return trace_step(marked); });
+        return trace_step(marked);
       }();
       T* gh = t == 0 ? out : next;
       scan_step_cotangents<HV, XV, tensor_view<T, shape_t<P>, D>...> acc{
