@@ -13,11 +13,11 @@ namespace metagrad::optim {
 
 namespace detail {
 /// The Adam update of one leaf; decoupled selects AdamW's weight decay.
-template <class Opt, class P, class G>
-void adam_leaf(Opt& o, P& p, G const& g, std::size_t i, bool decoupled) {
-  using T = typename P::value_type;
+template <class Opt, class T, class P, class G>
+void adam_leaf(Opt& o, T* dst, P const& p, G const& g, std::size_t i, bool decoupled) {
   T wd = static_cast<T>(o.weight_decay);
-  if (o.weight_decay != 0 && decoupled) eval_into(p, p * static_cast<T>(1 - o.lr * o.weight_decay));
+  if (o.weight_decay != 0 && decoupled)
+    evaluate_into(dst, p * static_cast<T>(1 - o.lr * o.weight_decay));
   bool l2 = o.weight_decay != 0 && !decoupled;
   auto m = o.state.view(0, i, p);
   auto v = o.state.view(1, i, p);
@@ -39,9 +39,9 @@ void adam_leaf(Opt& o, P& p, G const& g, std::size_t i, bool decoupled) {
   if (o.amsgrad) {
     auto vmax = o.state.view(2, i, p);
     evaluate_into(o.state.template data<T>(2, i), maximum(vmax, v));
-    eval_into(p, p + neg_step * m / (sqrt(vmax) / bc2_sqrt + eps));
+    evaluate_into(dst, p + neg_step * m / (sqrt(vmax) / bc2_sqrt + eps));
   } else {
-    eval_into(p, p + neg_step * m / (sqrt(v) / bc2_sqrt + eps));
+    evaluate_into(dst, p + neg_step * m / (sqrt(v) / bc2_sqrt + eps));
   }
 }
 
@@ -76,7 +76,9 @@ struct adam {
   void step(Tree& params, Grads const& grads) {
     detail::step_leaves(
         *this, params, grads,
-        [&](auto& p, auto const& g, std::size_t i) { detail::adam_leaf(*this, p, g, i, false); },
+        [&](auto* dst, auto const& p, auto const& g, std::size_t i) {
+          detail::adam_leaf(*this, dst, p, g, i, false);
+        },
         "adam::step");
   }
   /// Calls f(name, data, shape) for "step", "exp_avg.<leaf>", "exp_avg_sq.<leaf>" (and
@@ -108,7 +110,9 @@ struct adamw {
   void step(Tree& params, Grads const& grads) {
     detail::step_leaves(
         *this, params, grads,
-        [&](auto& p, auto const& g, std::size_t i) { detail::adam_leaf(*this, p, g, i, true); },
+        [&](auto* dst, auto const& p, auto const& g, std::size_t i) {
+          detail::adam_leaf(*this, dst, p, g, i, true);
+        },
         "adamw::step");
   }
   /// As adam::visit_state.

@@ -11,6 +11,7 @@
 #include "../ops/clamp.hpp"
 #include "../ops/square.hpp"
 #include "../ops/sum.hpp"
+#include "state.hpp"
 
 namespace metagrad::optim {
 
@@ -23,7 +24,7 @@ double clip_grad_norm(Tree& grads, double max_norm) {
       [&](auto const& g) {
         using T = typename std::remove_cvref_t<decltype(g)>::value_type;
         T s = 0;
-        if (g.size() > 0) evaluate_into(&s, sum(square(g)));
+        if (g.size() > 0) evaluate_into(&s, sum(square(detail::flat_view(g))));
         double n = static_cast<double>(std::sqrt(s));  // the leaf's norm in its own type, as torch
         total += n * n;
       },
@@ -33,7 +34,7 @@ double clip_grad_norm(Tree& grads, double max_norm) {
   tree_for_each(
       [&](auto& g) {
         using T = typename std::remove_cvref_t<decltype(g)>::value_type;
-        eval_into(g, g * static_cast<T>(coef));
+        evaluate_into(g.data(), detail::flat_view(g) * static_cast<T>(coef));
       },
       grads);
   return total;
@@ -45,7 +46,8 @@ void clip_grad_value(Tree& grads, double v) {
   if (!(v >= 0))
     throw std::invalid_argument("clip_grad_value: the bound must be >= 0, found " +
                                 std::to_string(v));
-  tree_for_each([&](auto& g) { eval_into(g, clamp(g, -v, v)); }, grads);
+  tree_for_each([&](auto& g) { evaluate_into(g.data(), clamp(detail::flat_view(g), -v, v)); },
+                grads);
 }
 
 }  // namespace metagrad::optim

@@ -37,8 +37,8 @@ struct rmsprop {
   void step(Tree& params, Grads const& grads) {
     detail::step_leaves(
         *this, params, grads,
-        [&](auto& p, auto const& g, std::size_t i) {
-          using T = typename std::remove_cvref_t<decltype(p)>::value_type;
+        [&](auto* dst, auto const& p, auto const& g, std::size_t i) {
+          using T = std::remove_pointer_t<decltype(dst)>;
           T wd = static_cast<T>(weight_decay), a = static_cast<T>(alpha);
           T one_a = static_cast<T>(1 - alpha), e = static_cast<T>(eps),
             neg_lr = static_cast<T>(-lr);
@@ -50,9 +50,9 @@ struct rmsprop {
             if (momentum > 0) {
               auto buf = state.view(next, i, p);
               evaluate_into(state.data<T>(next, i), buf * static_cast<T>(momentum) + d() / avg);
-              eval_into(p, p + neg_lr * buf);
+              evaluate_into(dst, p + neg_lr * buf);
             } else {
-              eval_into(p, p + neg_lr * d() / avg);
+              evaluate_into(dst, p + neg_lr * d() / avg);
             }
           };
           if (centered) {
@@ -102,14 +102,14 @@ struct adagrad {
   void step(Tree& params, Grads const& grads) {
     detail::step_leaves(
         *this, params, grads,
-        [&](auto& p, auto const& g, std::size_t i) {
-          using T = typename std::remove_cvref_t<decltype(p)>::value_type;
+        [&](auto* dst, auto const& p, auto const& g, std::size_t i) {
+          using T = std::remove_pointer_t<decltype(dst)>;
           T wd = static_cast<T>(weight_decay), e = static_cast<T>(eps);
           auto clr = lr / (1 + static_cast<double>(state.step - 1) * lr_decay);
           auto d = [&] { return g + wd * p; };
           auto sum = state.view(0, i, p);
           evaluate_into(state.data<T>(0, i), sum + T(1) * d() * d());
-          eval_into(p, p + static_cast<T>(-clr) * d() / (sqrt(sum) + e));
+          evaluate_into(dst, p + static_cast<T>(-clr) * d() / (sqrt(sum) + e));
         },
         "adagrad::step");
   }

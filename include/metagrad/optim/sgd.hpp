@@ -35,16 +35,16 @@ struct sgd {
   void step(Tree& params, Grads const& grads) {
     detail::step_leaves(
         *this, params, grads,
-        [&](auto& p, auto const& g, std::size_t i) {
-          using T = typename std::remove_cvref_t<decltype(p)>::value_type;
+        [&](auto* dst, auto const& p, auto const& g, std::size_t i) {
+          using T = std::remove_pointer_t<decltype(dst)>;
           // PyTorch converts each scalar to the parameter's type before the fused update.
           T wd = static_cast<T>(weight_decay), neg_lr = static_cast<T>(-lr);
           auto d = [&] { return g + wd * p; };
           if (momentum == 0) {
             if (weight_decay != 0)
-              eval_into(p, p + neg_lr * d());
+              evaluate_into(dst, p + neg_lr * d());
             else
-              eval_into(p, p + neg_lr * g);
+              evaluate_into(dst, p + neg_lr * g);
             return;
           }
           T mom = static_cast<T>(momentum), keep = static_cast<T>(1 - dampening);
@@ -55,9 +55,9 @@ struct sgd {
           else
             evaluate_into(bufp, buf * mom + keep * d());
           if (nesterov)
-            eval_into(p, p + neg_lr * (d() + mom * buf));
+            evaluate_into(dst, p + neg_lr * (d() + mom * buf));
           else
-            eval_into(p, p + neg_lr * buf);
+            evaluate_into(dst, p + neg_lr * buf);
         },
         "sgd::step");
   }
