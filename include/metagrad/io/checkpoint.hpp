@@ -3,6 +3,7 @@
 // io::load(path, {io::named("0.weight", w), ...}). A load checks every name, dtype and shape
 // before it writes anything, and reports every problem at once; a failed load changes nothing.
 #pragma once
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <set>
@@ -56,24 +57,42 @@ entry named(std::string name, tensor<T, Shape, device::cpu> const& t) {
   return {std::move(name), dtype_of<T>, detail::to_vector(t.shape()), t.data()};
 }
 
+namespace detail {
+/// Memory of a fixed shape (a static-shaped tensor's, an optimizer's buffer) to load into or save
+/// under `name`: staged in a vector, then copied in. Compiled once per element type.
+template <storable T>
+tensor_ref buffer_ref(std::string name, T* data, std::vector<std::int64_t> shape) {
+  auto stage = [data, name](safetensors_file const& f) -> std::function<void()> {
+    tensor_info const& info = f.info(name);
+    auto fresh = std::make_shared<std::vector<T>>(info.byte_size() / sizeof(T));
+    f.read_bytes(info, fresh->data());
+    return
+        [data, fresh]() noexcept { std::memcpy(data, fresh->data(), fresh->size() * sizeof(T)); };
+  };
+  return {std::move(name), dtype_of<T>, shape, shape, data, stage};
+}
+}  // namespace detail
+
 /// A tensor to load into (or save) under `name`; dyn extents take the file's extents.
 /// e.g. io::load("m.safetensors", {io::named("0.weight", w)});
 template <storable T, class Shape>
 tensor_ref named(std::string name, tensor<T, Shape, device::cpu>& t) {
-  std::vector<std::int64_t> pattern(Shape::dims.begin(), Shape::dims.end());
-  auto stage = [&t, name](safetensors_file const& f) -> std::function<void()> {
-    tensor_info const& info = f.info(name);
-    extents<Shape::rank> e;
-    // A scalar (batch norm's num_batches_tracked) has no extents: copying none into e's empty
-    // array is a null destination g++ 12 rejects under -Werror=nonnull.
-    if constexpr (Shape::rank > 0) std::copy(info.shape.begin(), info.shape.end(), e.d.begin());
-    auto fresh =
-        std::make_shared<tensor<T, Shape, device::cpu>>(e, metagrad::detail::uninitialized_t{});
-    f.read_bytes(info, fresh->data());
-    return [&t, fresh]() noexcept { t = std::move(*fresh); };
-  };
-  return {std::move(name), dtype_of<T>, std::move(pattern), detail::to_vector(t.shape()),
-          t.data(),        stage};
+  if constexpr (Shape::is_static) {
+    return detail::buffer_ref(std::move(name), t.data(), detail::to_vector(t.shape()));
+  } else {
+    std::vector<std::int64_t> pattern(Shape::dims.begin(), Shape::dims.end());
+    auto stage = [&t, name](safetensors_file const& f) -> std::function<void()> {
+      tensor_info const& info = f.info(name);
+      extents<Shape::rank> e;
+      std::copy(info.shape.begin(), info.shape.end(), e.d.begin());
+      auto fresh =
+          std::make_shared<tensor<T, Shape, device::cpu>>(e, metagrad::detail::uninitialized_t{});
+      f.read_bytes(info, fresh->data());
+      return [&t, fresh]() noexcept { t = std::move(*fresh); };
+    };
+    return {std::move(name), dtype_of<T>, std::move(pattern), detail::to_vector(t.shape()),
+            t.data(),        stage};
+  }
 }
 
 /// What is wrong with loading `wanted` (name, dtype, shape pattern) from `f`; empty when nothing.

@@ -18,6 +18,7 @@
 #include "../expr/shared.hpp"
 #include "../ops/reshape.hpp"
 #include "../shape/shape.hpp"
+#include "layer.hpp"
 
 namespace metagrad::nn {
 
@@ -74,13 +75,6 @@ constexpr cost_totals cost_of(metagrad::node<Op, Args...> const*) {
   }
 }
 
-/// A count as text: "dyn" for dyn.
-inline std::string cost_string(index_t n) { return n == dyn ? "dyn" : std::to_string(n); }
-inline void cost_row(std::string& s, std::string name, std::string out, index_t flops) {
-  name.resize(std::max<std::size_t>(name.size(), 21), ' ');
-  out.resize(std::max<std::size_t>(out.size(), 21), ' ');
-  s += name + out + cost_string(flops) + "\n";
-}
 /// Appends a row per non-elementwise node but a reshape, arguments first: op, output shape
 /// ("[B, 128]"), FLOPs per example; sums the elementwise nodes' FLOPs into fused.
 template <class E>
@@ -97,7 +91,7 @@ void cost_rows(std::string& s, index_t& fused, metagrad::node<Op, Args...> const
   if constexpr (is_elementwise_op<Op>)
     fused = cost_sum(fused, flops);
   else if constexpr (!reshape_node<N>)
-    cost_row(s, Op::name, dims_string(N::shape_type::dims, "B"), flops);
+    summary_row(s, Op::name, dims_string(N::shape_type::dims, "B"), flops);
 }
 }  // namespace detail
 
@@ -113,7 +107,7 @@ std::string cost_table() {
   std::string s = "op                   output shape         FLOPs\n";
   index_t fused = 0;
   detail::cost_rows(s, fused, static_cast<E const*>(nullptr));
-  detail::cost_row(s, "elementwise (fused)", "", fused);
+  detail::summary_row(s, "elementwise (fused)", "", fused);
   return s;
 }
 

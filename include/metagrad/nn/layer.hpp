@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -33,34 +34,63 @@ consteval index_t per_example() {
 }  // namespace detail
 
 namespace init {
+// Each initializer fills a tensor, or any float/double memory as a span; the tensor forms forward
+// to the span ones, so a layer's initialisation is compiled once per element type, not once
+// per parameter shape.
+
 /// U(-1/sqrt(fan_in), 1/sqrt(fan_in)): what PyTorch's kaiming_uniform_(a=sqrt(5)) gives Linear
 /// and Conv weights, and their biases.
-template <class T, class S>
-void pytorch_uniform(tensor<T, S>& t, index_t fan_in, rng& r) {
+template <class T>
+void pytorch_uniform(std::span<T> t, index_t fan_in, rng& r) {
   T bound = T(1) / std::sqrt(static_cast<T>(fan_in));
-  r.fill_uniform(t.data(), static_cast<std::size_t>(t.size()), -bound, bound);
+  r.fill_uniform(t.data(), t.size(), -bound, bound);
 }
 /// Glorot (Xavier) uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)).
-template <class T, class S>
-void glorot_uniform(tensor<T, S>& t, index_t fan_in, index_t fan_out, rng& r) {
+template <class T>
+void glorot_uniform(std::span<T> t, index_t fan_in, index_t fan_out, rng& r) {
   T a = std::sqrt(T(6) / static_cast<T>(fan_in + fan_out));
-  r.fill_uniform(t.data(), static_cast<std::size_t>(t.size()), -a, a);
+  r.fill_uniform(t.data(), t.size(), -a, a);
 }
 /// He (Kaiming) normal for ReLU: N(0, 2 / fan_in).
+template <class T>
+void he_normal(std::span<T> t, index_t fan_in, rng& r) {
+  r.fill_normal(t.data(), t.size(), T(0), std::sqrt(T(2) / static_cast<T>(fan_in)));
+}
+
+template <class T, class S>
+void pytorch_uniform(tensor<T, S>& t, index_t fan_in, rng& r) {
+  pytorch_uniform(std::span<T>(t.data(), static_cast<std::size_t>(t.size())), fan_in, r);
+}
+template <class T, class S>
+void glorot_uniform(tensor<T, S>& t, index_t fan_in, index_t fan_out, rng& r) {
+  glorot_uniform(std::span<T>(t.data(), static_cast<std::size_t>(t.size())), fan_in, fan_out, r);
+}
 template <class T, class S>
 void he_normal(tensor<T, S>& t, index_t fan_in, rng& r) {
-  r.fill_normal(t.data(), static_cast<std::size_t>(t.size()), T(0),
-                std::sqrt(T(2) / static_cast<T>(fan_in)));
+  he_normal(std::span<T>(t.data(), static_cast<std::size_t>(t.size())), fan_in, r);
 }
 }  // namespace init
+
+namespace detail {
+/// A count as text: "dyn" for dyn.
+inline std::string cost_string(index_t n) { return n == dyn ? "dyn" : std::to_string(n); }
+/// One row of a summary table (sequential's, a module's, a cost table): name and shape padded to
+/// 21 columns, then the count. Not a template: the rows of every layer share it.
+inline void summary_row(std::string& s, std::string name, std::string shape, index_t count) {
+  name.resize(std::max<std::size_t>(name.size(), 21), ' ');
+  shape.resize(std::max<std::size_t>(shape.size(), 21), ' ');
+  s += name + shape + cost_string(count) + "\n";
+}
+}  // namespace detail
 
 /// Which initializer a layer's weight uses (its bias always follows PyTorch's default).
 enum class initializer { pytorch, glorot_uniform, he_normal };
 
 namespace detail {
 /// A weight (fan_out, fan_in) and its bias, initialised by kind as torch.nn.Linear / Conv2d.
-template <class W, class B>
-void init_weight_and_bias(W& w, B& b, index_t fan_in, index_t fan_out, initializer kind, rng r) {
+template <class T>
+void init_weight_and_bias(std::span<T> w, std::span<T> b, index_t fan_in, index_t fan_out,
+                          initializer kind, rng r) {
   rng rw = r.fold_in(0), rb = r.fold_in(1);
   if (kind == initializer::glorot_uniform)
     init::glorot_uniform(w, fan_in, fan_out, rw);
@@ -69,6 +99,13 @@ void init_weight_and_bias(W& w, B& b, index_t fan_in, index_t fan_out, initializ
   else
     init::pytorch_uniform(w, fan_in, rw);
   init::pytorch_uniform(b, fan_in, rb);
+}
+template <class T, class WS, class BS>
+void init_weight_and_bias(tensor<T, WS>& w, tensor<T, BS>& b, index_t fan_in, index_t fan_out,
+                          initializer kind, rng r) {
+  init_weight_and_bias(std::span<T>(w.data(), static_cast<std::size_t>(w.size())),
+                       std::span<T>(b.data(), static_cast<std::size_t>(b.size())), fan_in, fan_out,
+                       kind, r);
 }
 }  // namespace detail
 

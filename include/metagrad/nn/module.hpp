@@ -150,10 +150,8 @@ struct module {
       }
       (std::make_index_sequence<tree_arity<Tree>>{});
     } else {
-      std::string n = prefix, d = dims_string(Tree::shape_type::dims);
-      n.resize(std::max<std::size_t>(n.size(), 21), ' ');
-      d.resize(std::max<std::size_t>(d.size(), 21), ' ');
-      s += n + d + std::to_string(Tree::shape_type::static_size) + "\n";
+      detail::summary_row(s, prefix, dims_string(Tree::shape_type::dims),
+                          Tree::shape_type::static_size);
     }
   }
   template <class Tree, std::size_t I>

@@ -236,11 +236,9 @@ struct sequential_model {
   template <std::size_t K, class In>
   static void row(std::string& s) {
     using L = layer_t<K>;
-    std::string name = std::to_string(K) + " " + std::string(L::name);
-    std::string out = dims_string(L::template output<input_of<K, In>>::dims, "B");
-    name.resize(std::max<std::size_t>(name.size(), 21), ' ');
-    out.resize(std::max<std::size_t>(out.size(), 21), ' ');
-    s += name + out + std::to_string(L::template param_count<input_of<K, In>>) + "\n";
+    detail::summary_row(s, std::to_string(K) + " " + std::string(L::name),
+                        dims_string(L::template output<input_of<K, In>>::dims, "B"),
+                        L::template param_count<input_of<K, In>>);
   }
 };
 

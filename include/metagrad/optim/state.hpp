@@ -4,6 +4,7 @@
 // It is created on the first step (or by init), checked against the tree on every later step
 // without allocating, and visited by name for checkpoints ("exp_avg.3", "step").
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -24,9 +25,6 @@ namespace detail {
 /// The element types an optimizer updates.
 template <class T>
 concept parameter_value = std::is_same_v<T, float> || std::is_same_v<T, double>;
-
-template <class T>
-inline constexpr char const* value_name = std::is_same_v<T, float> ? "float" : "double";
 
 /// What the state knows of one leaf: its element type and extents.
 struct leaf_record {
@@ -95,22 +93,25 @@ class state {
     tree_for_each(
         [&](auto const& p, auto const& g) {
           using T = typename std::remove_cvref_t<decltype(p)>::value_type;
-          auto const& r = leaves_[i];
-          auto ps = p.shape();
-          bool same = r.is_double == std::is_same_v<T, double> && r.shape.size() == ps.rank;
-          for (std::size_t d = 0; same && d < ps.rank; ++d) same = r.shape[d] == ps[d];
-          if (!same)
-            throw std::invalid_argument(
-                std::string(who) + ": parameter leaf " + std::to_string(i) + " is " +
-                value_name<T> + " " + to_string(ps) + ", the optimizer state was made for " +
-                (r.is_double ? "double " : "float ") + dims_string(r.shape));
-          if (!(g.shape() == ps))
-            throw std::invalid_argument(std::string(who) + ": gradient leaf " + std::to_string(i) +
-                                        " has extents " + to_string(g.shape()) +
-                                        ", its parameter " + to_string(ps));
-          ++i;
+          check_leaf(i++, std::is_same_v<T, double>, p.shape().d, g.shape().d, who);
         },
         params, grads);
+  }
+
+  /// Throws unless leaf i's parameter (is_double, extents p) is what the state was made for and
+  /// its gradient's extents g are p. Not a template: one copy serves every leaf shape.
+  void check_leaf(std::size_t i, bool is_double, std::span<index_t const> p,
+                  std::span<index_t const> g, char const* who) const {
+    auto const& r = leaves_[i];
+    if (r.is_double != is_double || !std::ranges::equal(r.shape, p))
+      throw std::invalid_argument(std::string(who) + ": parameter leaf " + std::to_string(i) +
+                                  " is " + (is_double ? "double " : "float ") + dims_string(p) +
+                                  ", the optimizer state was made for " +
+                                  (r.is_double ? "double " : "float ") + dims_string(r.shape));
+    if (!std::ranges::equal(g, p))
+      throw std::invalid_argument(std::string(who) + ": gradient leaf " + std::to_string(i) +
+                                  " has extents " + dims_string(g) + ", its parameter " +
+                                  dims_string(p));
   }
 
   /// The buffer of kind k for leaf i, as T (the leaf's element type, checked by check()).

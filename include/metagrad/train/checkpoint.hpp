@@ -5,8 +5,6 @@
 // and optimizer of the same kind, then fitting on with fit_options::first_epoch = epoch + 1,
 // continues the run exactly: on cpu the parameters come out bitwise as without the break.
 #pragma once
-#include <cstring>
-#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -16,19 +14,6 @@
 namespace metagrad::train {
 
 namespace detail {
-/// A raw buffer (an optimizer's) as a checkpoint entry to save or load into.
-template <io::storable T>
-io::tensor_ref buffer_ref(std::string name, T* data, std::vector<std::int64_t> shape) {
-  auto stage = [data, name](io::safetensors_file const& f) -> std::function<void()> {
-    io::tensor_info const& info = f.info(name);
-    auto fresh = std::make_shared<std::vector<T>>(info.byte_size() / sizeof(T));
-    f.read_bytes(info, fresh->data());
-    return
-        [data, fresh]() noexcept { std::memcpy(data, fresh->data(), fresh->size() * sizeof(T)); };
-  };
-  return {name, io::dtype_of<T>, shape, shape, data, stage};
-}
-
 /// Walks what a training checkpoint holds, under its names: on_tensor(name, tensor) for each
 /// parameter and each state tensor ("1.running_mean"), then on_buffer(name, data, shape) for the
 /// optimizer's step and buffers (created first if the optimizer has not stepped yet).
@@ -74,7 +59,7 @@ int load_checkpoint(std::filesystem::path const& path, Model const&, Params& par
       params, state, optimizer,
       [&](std::string name, auto& t) { refs.push_back(io::named(std::move(name), t)); },
       [&](std::string name, auto* data, std::vector<std::int64_t> shape) {
-        refs.push_back(buffer_ref(std::move(name), data, std::move(shape)));
+        refs.push_back(io::detail::buffer_ref(std::move(name), data, std::move(shape)));
       });
   io::load(file, refs, {}, path.string());
   return std::stoi(it->second);
