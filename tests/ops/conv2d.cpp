@@ -119,3 +119,26 @@ TEST_CASE("conv2d: dyn batch and run-time shape errors") {
       doctest::Contains("conv2d: weight's out-channels must be divisible by groups"),
       mg::shape_error);
 }
+
+TEST_CASE("conv2d: a batch split among threads gives one thread's values") {
+  // 7 images of 3x16x16 through 8 filters of 3x3, padding 1: 7 * 8 * 27 * 256 multiply-adds,
+  // enough to split the batch (detail::item_threads); 7 images split unevenly (3 and 4).
+  auto x = mgt::random<mg::shape<7, 3, 16, 16>>(11);
+  auto w = mgt::random<mg::shape<8, 3, 3, 3>>(12);
+  auto cot = mgt::random<mg::shape<7, 8, 16, 16>>(13);
+  auto loss = [&](auto x, auto w) { return mg::sum(mg::conv2d<1, 1>(x, w) * cot); };
+  int const before = mg::num_threads();
+  mg::set_num_threads(1);
+  auto y1 = mg::eval(mg::conv2d<1, 1>(x, w));
+  auto [dx1, dw1] = mg::grad<0, 1>(loss)(x, w);
+  mg::set_num_threads(2);
+  CHECK(mg::detail::item_threads(7, 7 * 8 * 27 * 256) == (METAGRAD_HAS_OPENMP ? 2 : 1));
+  auto y2 = mg::eval(mg::conv2d<1, 1>(x, w));
+  auto [dx2, dw2] = mg::grad<0, 1>(loss)(x, w);
+  mg::set_num_threads(before);
+  // Each image is computed as on one thread: the value and the input gradient are the same
+  // bits; the weight gradient sums the threads' partial sums, in another order.
+  CHECK(std::equal(y1.data(), y1.data() + y1.size(), y2.data()));
+  CHECK(std::equal(dx1.data(), dx1.data() + dx1.size(), dx2.data()));
+  mgt::check_close(dw2, dw1, 1e-12, 1e-12, "weight gradient on two threads");
+}

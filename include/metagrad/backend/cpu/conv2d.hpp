@@ -4,6 +4,7 @@
 //   input grad:   dx[n,g] = col2im(w[g]ᵀ x g[n,g])
 //   weight grad:  dw[g]  += g[n,g] (O/G, OH·OW) x col(x[n,g])ᵀ
 // A 1x1 kernel with stride 1 and no padding needs no col buffer: col(x) is x itself.
+// Batches are split among the cpu policy's threads (see the kernels below).
 #pragma once
 #include <Eigen/Core>
 #include <algorithm>
@@ -102,22 +103,38 @@ using map = Eigen::Map<row_matrix<T>>;
 
 }  // namespace detail
 
+// Each kernel splits the batch's images among the cpu policy's threads when the batch's work
+// pays for them (detail::item_threads, for_ranges), each thread with its own col buffer; one
+// image's GEMMs then run on its thread. The weight gradient sums per-thread partial gradients in
+// thread order, so a run is reproducible for a given thread count.
+
 template <conv2d_params P>
 struct kernel<conv2d_op<P>, device::cpu> {
   template <class T, class X, class W>
   static void run(conv2d_op<P>, T* dst, extents<4> const&, X const& x, W const& w) {
     detail::conv2d_geometry q(P, x.ext, w.ext);
-    detail::threads_for_work threads(q.og() * q.rows() * q.pixels());  // one GEMM per image
-    T* col = q.direct() ? nullptr
-                        : detail::scratch::take<T>(static_cast<std::size_t>(q.rows() * q.pixels()));
-    for (index_t n = 0; n < q.n; ++n)
+    index_t const gemm = q.og() * q.rows() * q.pixels();
+    int const threads = detail::item_threads(q.n, q.n * q.groups * gemm);
+    detail::threads_for_work gemm_threads(gemm);
+    std::size_t const col = q.direct() ? 0 : static_cast<std::size_t>(q.rows() * q.pixels());
+    T* cols = q.direct() ? nullptr : detail::scratch::take<T>(col * threads);
+    if (threads == 1) return images(q, 0, q.n, cols, dst, x.ptr, w.ptr);
+    detail::for_ranges(q.n, threads, [&, q](index_t begin, index_t end, int slot) {
+      images(q, begin, end, q.direct() ? nullptr : cols + slot * col, dst, x.ptr, w.ptr);
+    });
+  }
+  /// Images [begin, end). Everything by value: the body's loops keep it in registers.
+  template <class T>
+  [[gnu::always_inline]] static void images(detail::conv2d_geometry q, index_t begin, index_t end,
+                                            T* col, T* dst, T const* x, T const* w) {
+    for (index_t n = begin; n < end; ++n)
       for (index_t g = 0; g < q.groups; ++g) {
-        T const* in = x.ptr + (n * q.c + g * q.cg()) * q.h * q.w;
+        T const* in = x + (n * q.c + g * q.cg()) * q.h * q.w;
         if (!q.direct()) q.im2col(in, col);
-        detail::const_map<T> wg(w.ptr + g * q.og() * q.rows(), q.og(), q.rows());
-        detail::const_map<T> cols(q.direct() ? in : col, q.rows(), q.pixels());
+        detail::const_map<T> wg(w + g * q.og() * q.rows(), q.og(), q.rows());
+        detail::const_map<T> cm(q.direct() ? in : col, q.rows(), q.pixels());
         detail::map<T>(dst + (n * q.o + g * q.og()) * q.pixels(), q.og(), q.pixels()).noalias() =
-            wg * cols;
+            wg * cm;
       }
   }
 };
@@ -128,17 +145,26 @@ struct kernel<conv2d_input_grad_op<P, XS>, device::cpu> {
   static void run(conv2d_input_grad_op<P, XS>, T* dst, extents<4> const& out, G const& g,
                   W const& w) {
     detail::conv2d_geometry q(P, out, w.ext);
-    detail::threads_for_work threads(q.og() * q.rows() * q.pixels());  // one GEMM per image
-    T* col = nullptr;
-    if (!q.direct()) {
-      col = detail::scratch::take<T>(static_cast<std::size_t>(q.rows() * q.pixels()));
-      std::fill_n(dst, out.size(), T(0));
-    }
-    for (index_t n = 0; n < q.n; ++n)
+    index_t const gemm = q.og() * q.rows() * q.pixels();
+    int const threads = detail::item_threads(q.n, q.n * q.groups * gemm);
+    detail::threads_for_work gemm_threads(gemm);
+    std::size_t const col = q.direct() ? 0 : static_cast<std::size_t>(q.rows() * q.pixels());
+    T* cols = q.direct() ? nullptr : detail::scratch::take<T>(col * threads);
+    if (threads == 1) return images(q, 0, q.n, cols, dst, g.ptr, w.ptr);
+    detail::for_ranges(q.n, threads, [&, q](index_t begin, index_t end, int slot) {
+      images(q, begin, end, q.direct() ? nullptr : cols + slot * col, dst, g.ptr, w.ptr);
+    });
+  }
+  /// Images [begin, end), everything by value (see conv2d_op's).
+  template <class T>
+  [[gnu::always_inline]] static void images(detail::conv2d_geometry q, index_t begin, index_t end,
+                                            T* col, T* dst, T const* g, T const* w) {
+    if (!q.direct()) std::fill(dst + begin * q.c * q.h * q.w, dst + end * q.c * q.h * q.w, T(0));
+    for (index_t n = begin; n < end; ++n)
       for (index_t k = 0; k < q.groups; ++k) {
         T* dx = dst + (n * q.c + k * q.cg()) * q.h * q.w;
-        detail::const_map<T> wg(w.ptr + k * q.og() * q.rows(), q.og(), q.rows());
-        detail::const_map<T> gg(g.ptr + (n * q.o + k * q.og()) * q.pixels(), q.og(), q.pixels());
+        detail::const_map<T> wg(w + k * q.og() * q.rows(), q.og(), q.rows());
+        detail::const_map<T> gg(g + (n * q.o + k * q.og()) * q.pixels(), q.og(), q.pixels());
         detail::map<T>(q.direct() ? dx : col, q.rows(), q.pixels()).noalias() = wg.transpose() * gg;
         if (!q.direct()) q.col2im(col, dx);
       }
@@ -151,18 +177,38 @@ struct kernel<conv2d_weight_grad_op<P, WS>, device::cpu> {
   static void run(conv2d_weight_grad_op<P, WS>, T* dst, extents<4> const& out, X const& x,
                   G const& g) {
     detail::conv2d_geometry q(P, x.ext, out);
-    detail::threads_for_work threads(q.og() * q.rows() * q.pixels());  // one GEMM per image
-    T* col = q.direct() ? nullptr
-                        : detail::scratch::take<T>(static_cast<std::size_t>(q.rows() * q.pixels()));
-    std::fill_n(dst, out.size(), T(0));
-    for (index_t n = 0; n < q.n; ++n)
+    index_t const gemm = q.og() * q.rows() * q.pixels();
+    int const threads = detail::item_threads(q.n, q.n * q.groups * gemm);
+    detail::threads_for_work gemm_threads(gemm);
+    std::size_t const col = q.direct() ? 0 : static_cast<std::size_t>(q.rows() * q.pixels());
+    T* cols = q.direct() ? nullptr : detail::scratch::take<T>(col * threads);
+    // One thread accumulates into dst; several into partial gradients, summed at the end.
+    auto const size = static_cast<std::size_t>(out.size());
+    T* sums = threads == 1 ? dst : detail::scratch::take<T>(size * threads);
+    std::fill_n(sums, size * threads, T(0));
+    if (threads == 1) return images(q, 0, q.n, cols, dst, x.ptr, g.ptr);
+    detail::for_ranges(q.n, threads, [&, q](index_t begin, index_t end, int slot) {
+      images(q, begin, end, q.direct() ? nullptr : cols + slot * col, sums + slot * size, x.ptr,
+             g.ptr);
+    });
+    if (threads > 1) {
+      std::copy_n(sums, size, dst);
+      for (int t = 1; t < threads; ++t)
+        for (std::size_t i = 0; i < size; ++i) dst[i] += sums[t * size + i];
+    }
+  }
+  /// Adds the gradient of images [begin, end) to dw, everything by value (see conv2d_op's).
+  template <class T>
+  [[gnu::always_inline]] static void images(detail::conv2d_geometry q, index_t begin, index_t end,
+                                            T* col, T* dw, T const* x, T const* g) {
+    for (index_t n = begin; n < end; ++n)
       for (index_t k = 0; k < q.groups; ++k) {
-        T const* in = x.ptr + (n * q.c + k * q.cg()) * q.h * q.w;
+        T const* in = x + (n * q.c + k * q.cg()) * q.h * q.w;
         if (!q.direct()) q.im2col(in, col);
-        detail::const_map<T> cols(q.direct() ? in : col, q.rows(), q.pixels());
-        detail::const_map<T> gg(g.ptr + (n * q.o + k * q.og()) * q.pixels(), q.og(), q.pixels());
-        detail::map<T>(dst + k * q.og() * q.rows(), q.og(), q.rows()).noalias() +=
-            gg * cols.transpose();
+        detail::const_map<T> cm(q.direct() ? in : col, q.rows(), q.pixels());
+        detail::const_map<T> gg(g + (n * q.o + k * q.og()) * q.pixels(), q.og(), q.pixels());
+        detail::map<T>(dw + k * q.og() * q.rows(), q.og(), q.rows()).noalias() +=
+            gg * cm.transpose();
       }
   }
 };
