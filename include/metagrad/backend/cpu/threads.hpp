@@ -80,7 +80,7 @@ class threads_for_work {
 inline constexpr index_t parallel_items_min_work = index_t{1} << 18;
 
 /// Threads a loop over `items` independent items of `work` multiply-adds in all runs on (for
-/// for_items): the cpu policy's count, at most one per item; one below parallel_items_min_work
+/// for_ranges): the cpu policy's count, at most one per item; one below parallel_items_min_work
 /// or inside a parallel region already.
 inline int item_threads([[maybe_unused]] index_t items, [[maybe_unused]] index_t work) {
 #if METAGRAD_HAS_OPENMP
