@@ -101,6 +101,26 @@ using const_map = Eigen::Map<row_matrix<T> const>;
 template <class T>
 using map = Eigen::Map<row_matrix<T>>;
 
+/// How a conv kernel runs over its batch: on item_threads' count of threads (from the whole
+/// batch's work), each with a col buffer of its own (none for a direct convolution), and each
+/// image's GEMMs on one thread when they are small (for the plan's lifetime).
+template <class T>
+struct conv2d_plan {
+  int threads;
+  std::size_t col_size;
+  T* cols;
+  threads_for_work gemm_threads;  // last: item_threads must read the count before it changes
+
+  explicit conv2d_plan(conv2d_geometry const& q)
+      : threads(item_threads(q.n, q.n * q.groups * q.og() * q.rows() * q.pixels())),
+        col_size(q.direct() ? 0 : static_cast<std::size_t>(q.rows() * q.pixels())),
+        cols(q.direct() ? nullptr : scratch::take<T>(col_size * threads)),
+        gemm_threads(q.og() * q.rows() * q.pixels()) {}
+
+  /// The col buffer of thread `slot`.
+  T* col(int slot) const { return cols ? cols + slot * col_size : nullptr; }
+};
+
 }  // namespace detail
 
 // Each kernel splits the batch's images among the cpu policy's threads when the batch's work
@@ -113,14 +133,10 @@ struct kernel<conv2d_op<P>, device::cpu> {
   template <class T, class X, class W>
   static void run(conv2d_op<P>, T* dst, extents<4> const&, X const& x, W const& w) {
     detail::conv2d_geometry q(P, x.ext, w.ext);
-    index_t const gemm = q.og() * q.rows() * q.pixels();
-    int const threads = detail::item_threads(q.n, q.n * q.groups * gemm);
-    detail::threads_for_work gemm_threads(gemm);
-    std::size_t const col = q.direct() ? 0 : static_cast<std::size_t>(q.rows() * q.pixels());
-    T* cols = q.direct() ? nullptr : detail::scratch::take<T>(col * threads);
-    if (threads == 1) return images(q, 0, q.n, cols, dst, x.ptr, w.ptr);
-    detail::for_ranges(q.n, threads, [&, q](index_t begin, index_t end, int slot) {
-      images(q, begin, end, q.direct() ? nullptr : cols + slot * col, dst, x.ptr, w.ptr);
+    detail::conv2d_plan<T> plan(q);
+    if (plan.threads == 1) return images(q, 0, q.n, plan.col(0), dst, x.ptr, w.ptr);
+    detail::for_ranges(q.n, plan.threads, [&, q](index_t begin, index_t end, int slot) {
+      images(q, begin, end, plan.col(slot), dst, x.ptr, w.ptr);
     });
   }
   /// Images [begin, end). Everything by value: the body's loops keep it in registers.
@@ -145,14 +161,10 @@ struct kernel<conv2d_input_grad_op<P, XS>, device::cpu> {
   static void run(conv2d_input_grad_op<P, XS>, T* dst, extents<4> const& out, G const& g,
                   W const& w) {
     detail::conv2d_geometry q(P, out, w.ext);
-    index_t const gemm = q.og() * q.rows() * q.pixels();
-    int const threads = detail::item_threads(q.n, q.n * q.groups * gemm);
-    detail::threads_for_work gemm_threads(gemm);
-    std::size_t const col = q.direct() ? 0 : static_cast<std::size_t>(q.rows() * q.pixels());
-    T* cols = q.direct() ? nullptr : detail::scratch::take<T>(col * threads);
-    if (threads == 1) return images(q, 0, q.n, cols, dst, g.ptr, w.ptr);
-    detail::for_ranges(q.n, threads, [&, q](index_t begin, index_t end, int slot) {
-      images(q, begin, end, q.direct() ? nullptr : cols + slot * col, dst, g.ptr, w.ptr);
+    detail::conv2d_plan<T> plan(q);
+    if (plan.threads == 1) return images(q, 0, q.n, plan.col(0), dst, g.ptr, w.ptr);
+    detail::for_ranges(q.n, plan.threads, [&, q](index_t begin, index_t end, int slot) {
+      images(q, begin, end, plan.col(slot), dst, g.ptr, w.ptr);
     });
   }
   /// Images [begin, end), everything by value (see conv2d_op's).
@@ -177,25 +189,21 @@ struct kernel<conv2d_weight_grad_op<P, WS>, device::cpu> {
   static void run(conv2d_weight_grad_op<P, WS>, T* dst, extents<4> const& out, X const& x,
                   G const& g) {
     detail::conv2d_geometry q(P, x.ext, out);
-    index_t const gemm = q.og() * q.rows() * q.pixels();
-    int const threads = detail::item_threads(q.n, q.n * q.groups * gemm);
-    detail::threads_for_work gemm_threads(gemm);
-    std::size_t const col = q.direct() ? 0 : static_cast<std::size_t>(q.rows() * q.pixels());
-    T* cols = q.direct() ? nullptr : detail::scratch::take<T>(col * threads);
-    // One thread accumulates into dst; several into partial gradients, summed at the end.
+    detail::conv2d_plan<T> plan(q);
     auto const size = static_cast<std::size_t>(out.size());
-    T* sums = threads == 1 ? dst : detail::scratch::take<T>(size * threads);
-    std::fill_n(sums, size * threads, T(0));
-    if (threads == 1) return images(q, 0, q.n, cols, dst, x.ptr, g.ptr);
-    detail::for_ranges(q.n, threads, [&, q](index_t begin, index_t end, int slot) {
-      images(q, begin, end, q.direct() ? nullptr : cols + slot * col, sums + slot * size, x.ptr,
-             g.ptr);
-    });
-    if (threads > 1) {
-      std::copy_n(sums, size, dst);
-      for (int t = 1; t < threads; ++t)
-        for (std::size_t i = 0; i < size; ++i) dst[i] += sums[t * size + i];
+    if (plan.threads == 1) {
+      std::fill_n(dst, size, T(0));
+      return images(q, 0, q.n, plan.col(0), dst, x.ptr, g.ptr);
     }
+    // Each thread accumulates into a partial gradient of its own; they are summed in order.
+    T* sums = detail::scratch::take<T>(size * plan.threads);
+    std::fill_n(sums, size * plan.threads, T(0));
+    detail::for_ranges(q.n, plan.threads, [&, q](index_t begin, index_t end, int slot) {
+      images(q, begin, end, plan.col(slot), sums + slot * size, x.ptr, g.ptr);
+    });
+    std::copy_n(sums, size, dst);
+    for (int t = 1; t < plan.threads; ++t)
+      for (std::size_t i = 0; i < size; ++i) dst[i] += sums[t * size + i];
   }
   /// Adds the gradient of images [begin, end) to dw, everything by value (see conv2d_op's).
   template <class T>
