@@ -33,6 +33,14 @@ consteval index_t per_example() {
 }
 }  // namespace detail
 
+namespace detail {
+/// A tensor's elements as a span, e.g. for the span forms of the initializers below.
+template <class T, class S>
+std::span<T> elements(tensor<T, S>& t) {
+  return std::span<T>(t.data(), static_cast<std::size_t>(t.size()));
+}
+}  // namespace detail
+
 namespace init {
 // Each initializer fills a tensor, or any float/double memory as a span; the tensor forms forward
 // to the span ones, so a layer's initialisation is compiled once per element type, not once
@@ -59,15 +67,15 @@ void he_normal(std::span<T> t, index_t fan_in, rng& r) {
 
 template <class T, class S>
 void pytorch_uniform(tensor<T, S>& t, index_t fan_in, rng& r) {
-  pytorch_uniform(std::span<T>(t.data(), static_cast<std::size_t>(t.size())), fan_in, r);
+  pytorch_uniform(detail::elements(t), fan_in, r);
 }
 template <class T, class S>
 void glorot_uniform(tensor<T, S>& t, index_t fan_in, index_t fan_out, rng& r) {
-  glorot_uniform(std::span<T>(t.data(), static_cast<std::size_t>(t.size())), fan_in, fan_out, r);
+  glorot_uniform(detail::elements(t), fan_in, fan_out, r);
 }
 template <class T, class S>
 void he_normal(tensor<T, S>& t, index_t fan_in, rng& r) {
-  he_normal(std::span<T>(t.data(), static_cast<std::size_t>(t.size())), fan_in, r);
+  he_normal(detail::elements(t), fan_in, r);
 }
 }  // namespace init
 
@@ -103,9 +111,7 @@ void init_weight_and_bias(std::span<T> w, std::span<T> b, index_t fan_in, index_
 template <class T, class WS, class BS>
 void init_weight_and_bias(tensor<T, WS>& w, tensor<T, BS>& b, index_t fan_in, index_t fan_out,
                           initializer kind, rng r) {
-  init_weight_and_bias(std::span<T>(w.data(), static_cast<std::size_t>(w.size())),
-                       std::span<T>(b.data(), static_cast<std::size_t>(b.size())), fan_in, fan_out,
-                       kind, r);
+  init_weight_and_bias(elements(w), elements(b), fan_in, fan_out, kind, r);
 }
 }  // namespace detail
 

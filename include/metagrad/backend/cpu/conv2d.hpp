@@ -127,6 +127,10 @@ struct conv2d_plan {
 // pays for them (detail::item_threads, for_ranges), each thread with its own col buffer; one
 // image's GEMMs then run on its thread. The weight gradient sums per-thread partial gradients in
 // thread order, so a run is reproducible for a given thread count.
+// One thread calls `images` directly rather than through for_ranges' lambda: through the lambda
+// (or with the body out of line) g++ kept the loops' values in memory and the one-thread LeNet
+// step ran 3-10% slower (docs/performance.md, 2026-12-06 stop 18), hence the two calls in each
+// kernel.
 
 template <conv2d_params P>
 struct kernel<conv2d_op<P>, device::cpu> {
