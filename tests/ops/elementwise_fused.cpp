@@ -20,3 +20,45 @@ TEST_CASE("a fused chain of elementwise ops in float matches double") {
   auto sum_f = [&](auto x) { return mg::sum(f(x)); };
   mgt::check_close(mg::grad(sum_f)(xf), mg::grad(sum_f)(xd), 1e-4, 1e-4, "float gradient");
 }
+
+namespace {
+template <class A, class B>
+bool same_bits(A const& a, B const& b) {
+  return a.size() == b.size() && std::equal(a.data(), a.data() + a.size(), b.data());
+}
+}  // namespace
+
+TEST_CASE("a fused loop split among threads gives one thread's values") {
+  // relu(x + b) over (16, 3, 40, 40) with b over channels: 4800 blocks of 1600 elements, split by
+  // blocks; x * y - z over 100003 elements: one block, split within it (not a multiple of 64).
+  using X = mg::shape<16, 3, 40, 40>;
+  auto x = mgt::random<X, float>(21);
+  auto b = mgt::random<mg::shape<3, 1, 1>, float>(22);
+  using V = mg::shape<100003>;
+  auto u = mgt::random<V, float>(23), v = mgt::random<V, float>(24), w = mgt::random<V, float>(25);
+  auto blocks = [&] { return mg::eval(mg::relu(x + b)); };
+  auto flat = [&] { return mg::eval(u * v - w); };
+  auto costly = [&] { return mg::eval(mg::tanh(u) * mg::tanh(u) + v); };  // memos: one thread
+  int const before = mg::num_threads();
+  mg::set_num_threads(1);
+  auto b1 = blocks();
+  auto f1 = flat();
+  auto c1 = costly();
+  mg::set_num_threads(2);
+  CHECK(mg::detail::item_threads(16 * 3, X::static_size * mg::detail::element_work) ==
+        (METAGRAD_HAS_OPENMP ? 2 : 1));
+  CHECK(mg::detail::item_threads(100003 / 64, 100003 * mg::detail::element_work) ==
+        (METAGRAD_HAS_OPENMP ? 2 : 1));
+  auto b2 = blocks();
+  auto f2 = flat();
+  auto c2 = costly();
+  mg::set_num_threads(before);
+  CHECK(same_bits(b1, b2));
+  CHECK(same_bits(f1, f2));
+  CHECK(same_bits(c1, c2));
+  // And the values themselves, element by element.
+  for (mg::index_t i = 0; i < X::static_size; ++i)
+    REQUIRE(b2.data()[i] == std::max(0.0f, x.data()[i] + b.data()[(i / 1600) % 3]));
+  for (mg::index_t i = 0; i < V::static_size; ++i)
+    REQUIRE(std::abs(f2.data()[i] - (u.data()[i] * v.data()[i] - w.data()[i])) <= 1e-6f);
+}

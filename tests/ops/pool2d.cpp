@@ -151,3 +151,38 @@ TEST_CASE("pool2d: dyn extents and run-time shape errors") {
                        mg::shape_error);
   CHECK_NOTHROW(mg::avg_pool2d<3, 1, 1>(tiny));
 }
+
+TEST_CASE("pooling split among threads gives one thread's values") {
+  // LeNet's first pool: (32, 6, 28, 28), 2x2 windows; and a padded 3x3 one, stride 2. Planes are
+  // split among threads (detail::item_threads); each is computed as on one thread.
+  using X = mg::shape<32, 6, 28, 28>;
+  auto x = mgt::random<X, float>(31);
+  auto run = [&] {
+    auto max2 = mg::eval(mg::max_pool2d<2>(x));
+    auto max3 = mg::eval(mg::max_pool2d<3, 2, 1>(x));
+    auto avg3 = mg::eval(mg::avg_pool2d<3, 2, 1>(x));
+    auto loss = [](auto x) {
+      return mg::sum(mg::square(mg::max_pool2d<2>(x))) + mg::sum(mg::max_pool2d<3, 2, 1>(x)) +
+             mg::sum(mg::square(mg::avg_pool2d<3, 2, 1>(x)));
+    };
+    auto [y, tangent] =  // the tangent of a max pool gathers at the maxima
+        mg::jvp([](auto x) { return mg::max_pool2d<2>(x); }, std::tuple{x}, std::tuple{x * x});
+    return std::tuple{max2, max3, avg3, mg::grad(loss)(x), tangent};
+  };
+  int const before = mg::num_threads();
+  mg::set_num_threads(1);
+  auto one = run();
+  mg::set_num_threads(2);
+  CHECK(mg::detail::item_threads(32 * 6, X::static_size * mg::detail::element_work) ==
+        (METAGRAD_HAS_OPENMP ? 2 : 1));
+  auto two = run();
+  mg::set_num_threads(before);
+  auto same = [](auto const& a, auto const& b) {
+    return std::equal(a.data(), a.data() + a.size(), b.data());
+  };
+  CHECK(same(std::get<0>(one), std::get<0>(two)));
+  CHECK(same(std::get<1>(one), std::get<1>(two)));
+  CHECK(same(std::get<2>(one), std::get<2>(two)));
+  CHECK(same(std::get<3>(one), std::get<3>(two)));
+  CHECK(same(std::get<4>(one), std::get<4>(two)));
+}

@@ -13,6 +13,7 @@
 #include "../../ops/max.hpp"
 #include "../../ops/sum.hpp"
 #include "eigen_ops.hpp"
+#include "threads.hpp"
 
 namespace metagrad::cpu {
 namespace detail {
@@ -157,19 +158,24 @@ constexpr bool has_memo() {
     return false;
 }
 
-/// Calls f(ctx) for each chunk of a block of `inner` elements: one chunk, or memo_chunk-sized
-/// ones when the expression holds memos (so their slots stay small and in cache).
+/// Calls f(ctx) for each chunk of elements [begin, end) of a block: one chunk, or
+/// memo_chunk-sized ones when the expression holds memos (so their slots stay small and in
+/// cache). An empty range is one empty chunk.
 template <class E, std::size_t N, class F>
-void for_each_chunk(block_context<N>& ctx, index_t inner, F&& f) {
-  index_t step = has_memo<E>() ? memo_chunk : (inner > 0 ? inner : 1);
-  for (index_t c0 = 0; c0 < inner || (inner == 0 && c0 == 0); c0 += step) {
+void for_each_chunk(block_context<N>& ctx, index_t begin, index_t end, F&& f) {
+  index_t step = has_memo<E>() ? memo_chunk : (end > begin ? end - begin : 1);
+  for (index_t c0 = begin; c0 < end || (begin == end && c0 == begin); c0 += step) {
     ctx.chunk = c0;
-    ctx.n = std::min(step, inner - c0);
+    ctx.n = std::min(step, end - c0);
     if constexpr (has_memo<E>()) ctx.stamp = metagrad::detail::next_chunk_stamp();
     f(ctx);
-    if (inner == 0) break;
+    if (begin == end) break;
   }
 }
+
+/// Elements per unit when a single block is split among threads: each thread's range starts on
+/// a multiple of 64 (whole cache lines, aligned vectors where the block is).
+inline constexpr index_t split_unit = 64;
 
 }  // namespace detail
 }  // namespace metagrad::cpu
@@ -193,7 +199,7 @@ struct elementwise_kernel<device::cpu> {
     using Kind = typename Reduce::kind;
     cpu::detail::block_context<plan_for<E>::N> ctx;
     T acc = Kind::template init<T>();
-    cpu::detail::for_each_chunk<E>(ctx, e.ext.size(), [&](auto const& c) {
+    cpu::detail::for_each_chunk<E>(ctx, 0, e.ext.size(), [&](auto const& c) {
       if (c.n == 0) return;
       auto a = cpu::detail::build<0, plan_for<E>>(e, c);
       if constexpr (std::is_same_v<Kind, sum_kind>)
@@ -219,7 +225,7 @@ struct elementwise_kernel<device::cpu> {
     cpu::detail::block_context<plan_for<X>::N> cx;
     std::tuple<cpu::detail::block_context<plan_for<E>::N>...> ce;
     T acc = T(0);
-    cpu::detail::for_each_chunk<X>(cx, x.ext.size(), [&](auto const& c) {
+    cpu::detail::for_each_chunk<X>(cx, 0, x.ext.size(), [&](auto const& c) {
       if (c.n == 0) return;
       acc += cpu::detail::build<0, plan_for<X>>(x, c).sum();
       [&]<std::size_t... K>(std::index_sequence<K...>) {
@@ -237,15 +243,15 @@ struct elementwise_kernel<device::cpu> {
     return acc;
   }
 
+  /// dst = e. The outer axes (those the block plan walks) are split among the cpu policy's
+  /// threads when there are enough of them, else the inner block is; each thread writes its own
+  /// part of dst, so the result does not depend on the thread count. Expressions with memos run
+  /// on one thread (their slots are shared).
   template <class T, class E>
   static void assign(T* dst, E const& e) {
-    using Out = shape_t<E>;
-    using Leaves = typename cpu::detail::leaf_types<E>::type;
-    using Plan = cpu::detail::block_plan<Out, Leaves>;
-    constexpr std::size_t R = Out::rank, N = Plan::N, K = Plan::inner_start;
-
-    // Per-leaf strides over the outer axes (0 where broadcast).
-    std::array<std::array<index_t, K ? K : 1>, N> stride{};
+    using Plan = plan_for<E>;
+    constexpr std::size_t R = shape_t<E>::rank, K = Plan::inner_start;
+    strides<Plan> stride{};
     std::size_t l = 0;
     cpu::detail::for_each_leaf(e, [&](auto const& leaf) {
       using L = std::remove_cvref_t<decltype(leaf)>;
@@ -255,13 +261,49 @@ struct elementwise_kernel<device::cpu> {
         stride[l][d] = (d + r >= R && !Plan::masks[l][d]) ? own[d + r - R] : 0;
       ++l;
     });
-
-    cpu::detail::block_context<N> ctx;
     index_t outer = 1, inner = 1;
     for (std::size_t d = 0; d < R; ++d) (d < K ? outer : inner) *= e.ext[d];
+
+    int const threads =
+        cpu::detail::has_memo<E>()
+            ? 1
+            : metagrad::detail::item_threads(std::max(outer, inner / cpu::detail::split_unit),
+                                             outer * inner * metagrad::detail::element_work);
+    if (threads == 1) return blocks(dst, e, stride, 0, outer, 0, inner);
+    if (outer >= threads || Plan::inner_size != Eigen::Dynamic)
+      return metagrad::detail::for_ranges(outer, threads, [&](index_t b, index_t end, int) {
+        blocks(dst, e, stride, b, end, 0, inner);
+      });
+    constexpr index_t u = cpu::detail::split_unit;
+    metagrad::detail::for_ranges((inner + u - 1) / u, threads, [&](index_t b, index_t end, int) {
+      blocks(dst, e, stride, 0, outer, b * u, std::min(end * u, inner));
+    });
+  }
+
+ private:
+  /// Per leaf, its strides over the outer axes (0 where broadcast).
+  template <class Plan>
+  using strides =
+      std::array<std::array<index_t, Plan::inner_start ? Plan::inner_start : 1>, Plan::N>;
+
+  /// dst = e over outer blocks [o0, o1), elements [i0, i1) of each.
+  template <class T, class E>
+  static void blocks(T* dst, E const& e, strides<plan_for<E>> const& stride, index_t o0, index_t o1,
+                     index_t i0, index_t i1) {
+    using Plan = plan_for<E>;
+    constexpr std::size_t K = Plan::inner_start, N = Plan::N;
+    index_t inner = 1;
+    for (std::size_t d = K; d < shape_t<E>::rank; ++d) inner *= e.ext[d];
+    cpu::detail::block_context<N> ctx;
+    // The outer odometer and the leaves' offsets at block o0.
     std::array<index_t, K ? K : 1> idx{};
-    for (index_t o = 0; o < outer; ++o) {
-      cpu::detail::for_each_chunk<E>(ctx, inner, [&](auto const& c) {
+    for (std::size_t d = K, rest = static_cast<std::size_t>(o0); d-- > 0;) {
+      idx[d] = static_cast<index_t>(rest % static_cast<std::size_t>(e.ext[d]));
+      rest /= static_cast<std::size_t>(e.ext[d]);
+      for (std::size_t j = 0; j < N; ++j) ctx.offset[j] += stride[j][d] * idx[d];
+    }
+    for (index_t o = o0; o < o1; ++o) {
+      cpu::detail::for_each_chunk<E>(ctx, i0, i1, [&](auto const& c) {
         Eigen::Map<cpu::detail::array_t<T, Plan::inner_size>>(dst + o * inner + c.chunk, c.n) =
             cpu::detail::build<0, Plan>(e, c);
       });

@@ -12,6 +12,7 @@
 #include "../../eval/evaluate.hpp"
 #include "../../ops/avg_pool2d.hpp"
 #include "../../ops/max_pool2d.hpp"
+#include "threads.hpp"
 
 namespace metagrad {
 
@@ -65,10 +66,21 @@ struct pool2d_geometry {
     if (h * w == 0) planes = 0;
   }
 
-  /// f(plane, output index within the plane, i0, i1, j0, j1): the window clipped to the plane.
+  /// Calls f(p0, p1) for ranges of planes on the cpu policy's threads when the planes' elements
+  /// pay for them (item_threads), else f(0, planes) on the caller. Each range's windows read and
+  /// write only its own planes.
   template <class F>
-  void for_each_window(F f) const {
-    for (index_t p = 0; p < planes; ++p)
+  void for_plane_ranges(F f) const {
+    int const threads = item_threads(planes, planes * h * w * element_work);
+    if (threads == 1) return f(index_t{0}, planes);
+    for_ranges(planes, threads, [&](index_t p0, index_t p1, int) { f(p0, p1); });
+  }
+
+  /// f(plane, output index within the plane, i0, i1, j0, j1) for the windows of planes [p0, p1),
+  /// clipped to the plane.
+  template <class F>
+  void for_each_window(index_t p0, index_t p1, F f) const {
+    for (index_t p = p0; p < p1; ++p)
       for (index_t y = 0; y < oh; ++y) {
         index_t i0 = std::max<index_t>(y * sh - ph, 0), i1 = std::min(y * sh - ph + kh, h);
         for (index_t x = 0; x < ow; ++x) {
@@ -87,13 +99,13 @@ struct pool2d_geometry {
     return m.at;
   }
 
-  /// f(offset in x of the window's first element, index of its output) for every window, when
-  /// every window lies inside its plane (no padding). With the window's extents known at compile
-  /// time (full_window_max) the window's loop unrolls and consecutive windows overlap: 4-6x faster
-  /// than the clipped windows' loop on LeNet's 2x2 pools.
+  /// f(offset in x of the window's first element, index of its output) for every window of
+  /// planes [p0, p1), when every window lies inside its plane (no padding). With the window's
+  /// extents known at compile time (full_window_max) the window's loop unrolls and consecutive
+  /// windows overlap: 4-6x faster than the clipped windows' loop on LeNet's 2x2 pools.
   template <class F>
-  void for_each_full_window(F f) const {
-    for (index_t p = 0; p < planes; ++p)
+  void for_each_full_window(index_t p0, index_t p1, F f) const {
+    for (index_t p = p0; p < p1; ++p)
       for (index_t y = 0; y < oh; ++y) {
         index_t in = (p * h + y * sh) * w, o = (p * oh + y) * ow;
         for (index_t x = 0; x < ow; ++x) f(in + x * sw, o + x);
@@ -102,11 +114,12 @@ struct pool2d_geometry {
 
   /// out[window] = v[argmax of x's window]: max_pool2d (v == x) and its gather.
   template <class T>
-  void gather(T* out, T const* v, T const* x) const {
-    for_each_window([&](index_t p, index_t o, index_t i0, index_t i1, index_t j0, index_t j1) {
-      index_t off = p * h * w;
-      out[p * oh * ow + o] = v[off + argmax(x + off, w, i0, i1, j0, j1)];
-    });
+  void gather(T* out, T const* v, T const* x, index_t p0, index_t p1) const {
+    for_each_window(p0, p1,
+                    [&](index_t p, index_t o, index_t i0, index_t i1, index_t j0, index_t j1) {
+                      index_t off = p * h * w;
+                      out[p * oh * ow + o] = v[off + argmax(x + off, w, i0, i1, j0, j1)];
+                    });
   }
 };
 
@@ -117,12 +130,14 @@ struct kernel<max_pool2d_op<P>, device::cpu> {
   template <class T, std::size_t R, class X>
   static void run(max_pool2d_op<P>, T* dst, extents<R> const&, X const& x) {
     detail::pool2d_geometry q(P, x.ext);
-    if constexpr (full_windows)
-      q.for_each_full_window([&](index_t in, index_t o) {
-        dst[o] = detail::full_window_max<P.kernel.h, P.kernel.w>(x.ptr + in, q.w).top;
-      });
-    else
-      q.gather(dst, x.ptr, x.ptr);
+    q.for_plane_ranges([&](index_t p0, index_t p1) {
+      if constexpr (full_windows)
+        q.for_each_full_window(p0, p1, [&](index_t in, index_t o) {
+          dst[o] = detail::full_window_max<P.kernel.h, P.kernel.w>(x.ptr + in, q.w).top;
+        });
+      else
+        q.gather(dst, x.ptr, x.ptr, p0, p1);
+    });
   }
   static constexpr bool full_windows = P.padding.h == 0 && P.padding.w == 0;
 };
@@ -132,30 +147,35 @@ struct kernel<max_pool2d_gather_op<P>, device::cpu> {
   template <class T, std::size_t R, class V, class X>
   static void run(max_pool2d_gather_op<P>, T* dst, extents<R> const&, V const& v, X const& x) {
     detail::pool2d_geometry q(P, x.ext);
-    if constexpr (kernel<max_pool2d_op<P>, device::cpu>::full_windows)
-      q.for_each_full_window([&](index_t in, index_t o) {
-        dst[o] = v.ptr[in + detail::full_window_max<P.kernel.h, P.kernel.w>(x.ptr + in, q.w).at];
-      });
-    else
-      q.gather(dst, v.ptr, x.ptr);
+    q.for_plane_ranges([&](index_t p0, index_t p1) {
+      if constexpr (kernel<max_pool2d_op<P>, device::cpu>::full_windows)
+        q.for_each_full_window(p0, p1, [&](index_t in, index_t o) {
+          dst[o] = v.ptr[in + detail::full_window_max<P.kernel.h, P.kernel.w>(x.ptr + in, q.w).at];
+        });
+      else
+        q.gather(dst, v.ptr, x.ptr, p0, p1);
+    });
   }
 };
 
 template <pool2d_params P>
 struct kernel<max_pool2d_grad_op<P>, device::cpu> {
   template <class T, std::size_t R, class G, class X>
-  static void run(max_pool2d_grad_op<P>, T* dst, extents<R> const& out, G const& g, X const& x) {
+  static void run(max_pool2d_grad_op<P>, T* dst, extents<R> const&, G const& g, X const& x) {
     detail::pool2d_geometry q(P, x.ext);
-    std::fill_n(dst, out.size(), T(0));
-    if constexpr (kernel<max_pool2d_op<P>, device::cpu>::full_windows)
-      q.for_each_full_window([&](index_t in, index_t o) {
-        dst[in + detail::full_window_max<P.kernel.h, P.kernel.w>(x.ptr + in, q.w).at] += g.ptr[o];
-      });
-    else
-      q.for_each_window([&](index_t p, index_t o, index_t i0, index_t i1, index_t j0, index_t j1) {
-        index_t off = p * q.h * q.w;
-        dst[off + q.argmax(x.ptr + off, q.w, i0, i1, j0, j1)] += g.ptr[p * q.oh * q.ow + o];
-      });
+    q.for_plane_ranges([&](index_t p0, index_t p1) {
+      std::fill(dst + p0 * q.h * q.w, dst + p1 * q.h * q.w, T(0));
+      if constexpr (kernel<max_pool2d_op<P>, device::cpu>::full_windows)
+        q.for_each_full_window(p0, p1, [&](index_t in, index_t o) {
+          dst[in + detail::full_window_max<P.kernel.h, P.kernel.w>(x.ptr + in, q.w).at] += g.ptr[o];
+        });
+      else
+        q.for_each_window(
+            p0, p1, [&](index_t p, index_t o, index_t i0, index_t i1, index_t j0, index_t j1) {
+              index_t off = p * q.h * q.w;
+              dst[off + q.argmax(x.ptr + off, q.w, i0, i1, j0, j1)] += g.ptr[p * q.oh * q.ow + o];
+            });
+    });
   }
 };
 
@@ -165,12 +185,15 @@ struct kernel<avg_pool2d_op<P>, device::cpu> {
   static void run(avg_pool2d_op<P>, T* dst, extents<R> const&, X const& x) {
     detail::pool2d_geometry q(P, x.ext);
     T scale = T(1) / static_cast<T>(q.kh * q.kw);  // count_include_pad: always the full window
-    q.for_each_window([&](index_t p, index_t o, index_t i0, index_t i1, index_t j0, index_t j1) {
-      T const* plane = x.ptr + p * q.h * q.w;
-      T s(0);
-      for (index_t i = i0; i < i1; ++i)
-        for (index_t j = j0; j < j1; ++j) s += plane[i * q.w + j];
-      dst[p * q.oh * q.ow + o] = s * scale;
+    q.for_plane_ranges([&](index_t p0, index_t p1) {
+      q.for_each_window(p0, p1,
+                        [&](index_t p, index_t o, index_t i0, index_t i1, index_t j0, index_t j1) {
+                          T const* plane = x.ptr + p * q.h * q.w;
+                          T s(0);
+                          for (index_t i = i0; i < i1; ++i)
+                            for (index_t j = j0; j < j1; ++j) s += plane[i * q.w + j];
+                          dst[p * q.oh * q.ow + o] = s * scale;
+                        });
     });
   }
 };
@@ -181,12 +204,15 @@ struct kernel<avg_pool2d_grad_op<P, XS>, device::cpu> {
   static void run(avg_pool2d_grad_op<P, XS>, T* dst, extents<R> const& out, G const& g) {
     detail::pool2d_geometry q(P, out);
     T scale = T(1) / static_cast<T>(q.kh * q.kw);
-    std::fill_n(dst, out.size(), T(0));
-    q.for_each_window([&](index_t p, index_t o, index_t i0, index_t i1, index_t j0, index_t j1) {
-      T* plane = dst + p * q.h * q.w;
-      T v = g.ptr[p * q.oh * q.ow + o] * scale;
-      for (index_t i = i0; i < i1; ++i)
-        for (index_t j = j0; j < j1; ++j) plane[i * q.w + j] += v;
+    q.for_plane_ranges([&](index_t p0, index_t p1) {
+      std::fill(dst + p0 * q.h * q.w, dst + p1 * q.h * q.w, T(0));
+      q.for_each_window(p0, p1,
+                        [&](index_t p, index_t o, index_t i0, index_t i1, index_t j0, index_t j1) {
+                          T* plane = dst + p * q.h * q.w;
+                          T v = g.ptr[p * q.oh * q.ow + o] * scale;
+                          for (index_t i = i0; i < i1; ++i)
+                            for (index_t j = j0; j < j1; ++j) plane[i * q.w + j] += v;
+                        });
     });
   }
 };
