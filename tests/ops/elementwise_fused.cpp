@@ -29,12 +29,12 @@ bool same_bits(A const& a, B const& b) {
 }  // namespace
 
 TEST_CASE("a fused loop split among threads gives one thread's values") {
-  // relu(x + b) over (16, 3, 40, 40) with b over channels: 4800 blocks of 1600 elements, split by
-  // blocks; x * y - z over 100003 elements: one block, split within it (not a multiple of 64).
-  using X = mg::shape<16, 3, 40, 40>;
+  // relu(x + b) over (32, 3, 40, 40) with b over channels: 96 blocks of 1600 elements, split by
+  // blocks; x * y - z over 200003 elements: one block, split within it (not a multiple of 64).
+  using X = mg::shape<32, 3, 40, 40>;
   auto x = mgt::random<X, float>(21);
   auto b = mgt::random<mg::shape<3, 1, 1>, float>(22);
-  using V = mg::shape<100003>;
+  using V = mg::shape<200003>;
   auto u = mgt::random<V, float>(23), v = mgt::random<V, float>(24), w = mgt::random<V, float>(25);
   auto blocks = [&] { return mg::eval(mg::relu(x + b)); };
   auto flat = [&] { return mg::eval(u * v - w); };
@@ -45,9 +45,9 @@ TEST_CASE("a fused loop split among threads gives one thread's values") {
   auto f1 = flat();
   auto c1 = costly();
   mg::set_num_threads(2);
-  CHECK(mg::detail::item_threads(16 * 3, X::static_size * mg::detail::element_work) ==
+  CHECK(mg::detail::item_threads(32 * 3, X::static_size, mg::detail::parallel_min_elements) ==
         (METAGRAD_HAS_OPENMP ? 2 : 1));
-  CHECK(mg::detail::item_threads(100003 / 64, 100003 * mg::detail::element_work) ==
+  CHECK(mg::detail::item_threads(200003 / 64, 200003, mg::detail::parallel_min_elements) ==
         (METAGRAD_HAS_OPENMP ? 2 : 1));
   auto b2 = blocks();
   auto f2 = flat();

@@ -173,7 +173,7 @@ TEST_CASE("pooling split among threads gives one thread's values") {
   mg::set_num_threads(1);
   auto one = run();
   mg::set_num_threads(2);
-  CHECK(mg::detail::item_threads(32 * 6, X::static_size * mg::detail::element_work) ==
+  CHECK(mg::detail::item_threads(32 * 6, X::static_size, mg::detail::parallel_min_elements) ==
         (METAGRAD_HAS_OPENMP ? 2 : 1));
   auto two = run();
   mg::set_num_threads(before);

@@ -264,11 +264,11 @@ struct elementwise_kernel<device::cpu> {
     index_t outer = 1, inner = 1;
     for (std::size_t d = 0; d < R; ++d) (d < K ? outer : inner) *= e.ext[d];
 
-    int const threads =
-        cpu::detail::has_memo<E>()
-            ? 1
-            : metagrad::detail::item_threads(std::max(outer, inner / cpu::detail::split_unit),
-                                             outer * inner * metagrad::detail::element_work);
+    int const threads = cpu::detail::has_memo<E>()
+                            ? 1
+                            : metagrad::detail::item_threads(
+                                  std::max(outer, inner / cpu::detail::split_unit), outer * inner,
+                                  metagrad::detail::parallel_min_elements);
     if (threads == 1) return blocks(dst, e, stride, 0, outer, 0, inner);
     if (outer >= threads || Plan::inner_size != Eigen::Dynamic)
       return metagrad::detail::for_ranges(outer, threads, [&](index_t b, index_t end, int) {

@@ -71,7 +71,7 @@ struct pool2d_geometry {
   /// write only its own planes.
   template <class F>
   void for_plane_ranges(F f) const {
-    int const threads = item_threads(planes, planes * h * w * element_work);
+    int const threads = item_threads(planes, planes * h * w, parallel_min_elements);
     if (threads == 1) return f(index_t{0}, planes);
     for_ranges(planes, threads, [&](index_t p0, index_t p1, int) { f(p0, p1); });
   }

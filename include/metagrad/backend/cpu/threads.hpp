@@ -81,23 +81,27 @@ class threads_for_work {
 /// several threads: starting them costs a few microseconds, about 100k multiply-adds' time.
 inline constexpr index_t parallel_items_min_work = index_t{1} << 18;
 
-/// Threads a loop over `items` independent items of `work` multiply-adds in all runs on (for
-/// for_ranges): the cpu policy's count, at most one per item; one below parallel_items_min_work
-/// or inside a parallel region already.
-inline int item_threads([[maybe_unused]] index_t items, [[maybe_unused]] index_t work) {
+/// Threads a loop over `items` independent items of `work` in all runs on (for for_ranges): the
+/// cpu policy's count, at most one per item; one below min_work (parallel_items_min_work
+/// multiply-adds, or parallel_min_elements for elementwise loops) or inside a parallel region
+/// already.
+inline int item_threads([[maybe_unused]] index_t items, [[maybe_unused]] index_t work,
+                        [[maybe_unused]] index_t min_work = parallel_items_min_work) {
 #if METAGRAD_HAS_OPENMP
-  if (items < 2 || work < parallel_items_min_work || omp_in_parallel()) return 1;
+  if (items < 2 || work < min_work || omp_in_parallel()) return 1;
   return static_cast<int>(std::min<index_t>(omp_get_max_threads(), items));
 #else
   return 1;
 #endif
 }
 
-/// Multiply-adds one element of an elementwise loop or a pooling window counts as, for
-/// item_threads: loops from 32k elements split. Measured on a 2-core machine
-/// (docs/performance.md, 2026-12-06 stop 19): relu(x + b) over 16k floats took 2.6 us on two
-/// threads and 2.7 on one, over 32k 2.5 against 3.6 us, over 128k 7.2 against 15.0 us.
-inline constexpr index_t element_work = 8;
+/// Elements from which an elementwise loop or a pool splits among threads (item_threads' work
+/// for them is their element count). Where the data is in the caller's cache, a split moves half
+/// of it to another core and back: measured on a 2-core machine (docs/performance.md, 2026-12-06
+/// stop 19), relu(x + b) run over and over (each core keeping its half) broke even at 16k floats
+/// and won from 32k, yet splitting the 100k-element SGD update of a 784x128 weight made the
+/// 784-128-10 step at batch 16 145 us instead of 113; LeNet's 150k-element loops gain.
+inline constexpr index_t parallel_min_elements = index_t{1} << 17;
 
 /// for_ranges' parallel path, one function for every caller: the kernels that split their work
 /// are instantiated per expression and shape, and each would otherwise bring an OpenMP region of
