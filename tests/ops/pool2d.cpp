@@ -80,6 +80,14 @@ TEST_CASE("max_pool2d: tiling windows route g to each first maximum; uncovered r
         CHECK(dx.data()[p * 35 + i * 5 + j] == want);
       }
   mgt::check_grads([](auto x) { return mg::max_pool2d<2>(x); }, x);
+  // The same planes with run-time extents (the kernel's other instantiation).
+  mg::tensor<double, mg::shape<2, 3, mg::dyn, mg::dyn>> xd(mg::extents<4>{{2, 3, 7, 5}});
+  std::copy_n(x.data(), x.size(), xd.data());
+  mg::tensor<double, mg::shape<2, 3, mg::dyn, mg::dyn>> gd(mg::extents<4>{{2, 3, 3, 2}});
+  std::copy_n(g.data(), g.size(), gd.data());
+  auto [yd, pullback_d] = mg::vjp([](auto x) { return mg::max_pool2d<2>(x); }, xd);
+  auto [dxd] = pullback_d(gd);
+  CHECK(std::equal(dx.data(), dx.data() + dx.size(), dxd.data()));
 }
 
 TEST_CASE("max_pool2d: a NaN wins its window, with and without padding") {

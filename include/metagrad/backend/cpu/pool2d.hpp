@@ -37,6 +37,14 @@ struct running_max {
   }
 };
 
+/// v where keep, else +0, without a branch (g++ compiles `keep ? v : 0` on floats to one, and
+/// which element of a window wins is unpredictable).
+template <class T>
+T kept_or_zero(bool keep, T v) {
+  using bits = typename running_max<T>::bits;
+  return std::bit_cast<T>(std::bit_cast<bits>(v) & -static_cast<bits>(keep));
+}
+
 /// The running_max of a KH x KW window whose first element is x (rows w apart); `at` is i*w + j.
 template <index_t KH, index_t KW, class T>
 running_max<T> full_window_max(T const* x, index_t w) {
@@ -160,22 +168,64 @@ struct kernel<max_pool2d_gather_op<P>, device::cpu> {
 
 template <pool2d_params P>
 struct kernel<max_pool2d_grad_op<P>, device::cpu> {
+  /// Whether the windows tile the planes (stride = kernel, no padding): each element of dx is
+  /// then in at most one window and is written once, g or 0, rather than zeroed and added to.
+  /// Branch-free and with static plane extents (tiled), LeNet's (32, 6, 28, 28) gradient took
+  /// 112 us instead of 346 on one thread.
+  static constexpr bool tiles =
+      kernel<max_pool2d_op<P>, device::cpu>::full_windows && P.stride == P.kernel;
+
   template <class T, std::size_t R, class G, class X>
   static void run(max_pool2d_grad_op<P>, T* dst, extents<R> const&, G const& g, X const& x) {
     detail::pool2d_geometry q(P, x.ext);
     q.for_plane_ranges([&](index_t p0, index_t p1) {
-      std::fill(dst + p0 * q.h * q.w, dst + p1 * q.h * q.w, T(0));
-      if constexpr (kernel<max_pool2d_op<P>, device::cpu>::full_windows)
-        q.for_each_full_window(p0, p1, [&](index_t in, index_t o) {
-          dst[in + detail::full_window_max<P.kernel.h, P.kernel.w>(x.ptr + in, q.w).at] += g.ptr[o];
-        });
-      else
-        q.for_each_window(
-            p0, p1, [&](index_t p, index_t o, index_t i0, index_t i1, index_t j0, index_t j1) {
-              index_t off = p * q.h * q.w;
-              dst[off + q.argmax(x.ptr + off, q.w, i0, i1, j0, j1)] += g.ptr[p * q.oh * q.ow + o];
-            });
+      if constexpr (tiles) {
+        using S = shape_t<X>;
+        tiled<S::dims[R - 2], S::dims[R - 1]>(q, p0, p1, dst, g.ptr, x.ptr);
+      } else {
+        std::fill(dst + p0 * q.h * q.w, dst + p1 * q.h * q.w, T(0));
+        if constexpr (kernel<max_pool2d_op<P>, device::cpu>::full_windows)
+          q.for_each_full_window(p0, p1, [&](index_t in, index_t o) {
+            dst[in + detail::full_window_max<P.kernel.h, P.kernel.w>(x.ptr + in, q.w).at] +=
+                g.ptr[o];
+          });
+        else
+          q.for_each_window(
+              p0, p1, [&](index_t p, index_t o, index_t i0, index_t i1, index_t j0, index_t j1) {
+                index_t off = p * q.h * q.w;
+                dst[off + q.argmax(x.ptr + off, q.w, i0, i1, j0, j1)] += g.ptr[p * q.oh * q.ow + o];
+              });
+      }
     });
+  }
+
+  /// dx of planes [p0, p1) when the windows tile them: g at each window's first maximum, 0
+  /// elsewhere (and in the rows and columns no window covers). A plane's extents H and W are
+  /// constants when the shape has them (else dyn): the window's offsets then fold into the code
+  /// (with the width read at run time, LeNet's first pool gradient took 385 us, not 112).
+  template <index_t H, index_t W, class T>
+  static void tiled(detail::pool2d_geometry q, index_t p0, index_t p1, T* dst, T const* g,
+                    T const* x) {
+    constexpr index_t kh = P.kernel.h, kw = P.kernel.w;
+    if constexpr (H != dyn) q.h = H, q.oh = H / kh;
+    if constexpr (W != dyn) q.w = W, q.ow = W / kw;
+    for (index_t p = p0; p < p1; ++p) {
+      T* plane = dst + p * q.h * q.w;
+      for (index_t y = 0; y < q.oh; ++y) {
+        T const* in = x + (p * q.h + y * kh) * q.w;
+        T* out = plane + y * kh * q.w;
+        T const* gy = g + (p * q.oh + y) * q.ow;
+        for (index_t c = 0; c < q.ow; ++c) {
+          index_t const at = detail::full_window_max<kh, kw>(in + c * kw, q.w).at;
+          for (index_t i = 0; i < kh; ++i)
+            for (index_t j = 0; j < kw; ++j)
+              out[i * q.w + c * kw + j] = detail::kept_or_zero(at == i * q.w + j, gy[c]);
+        }
+        for (index_t i = 0; i < kh; ++i)
+          std::fill(out + i * q.w + q.ow * kw, out + (i + 1) * q.w, T(0));
+      }
+      std::fill(plane + q.oh * kh * q.w, plane + q.h * q.w, T(0));
+    }
   }
 };
 
