@@ -264,20 +264,27 @@ struct elementwise_kernel<device::cpu> {
     index_t outer = 1, inner = 1;
     for (std::size_t d = 0; d < R; ++d) (d < K ? outer : inner) *= e.ext[d];
 
-    int const threads = cpu::detail::has_memo<E>()
-                            ? 1
-                            : metagrad::detail::item_threads(
-                                  std::max(outer, inner / cpu::detail::split_unit), outer * inner,
-                                  metagrad::detail::parallel_min_elements);
-    if (threads == 1) return blocks(dst, e, stride, 0, outer, 0, inner);
-    if (outer >= threads || Plan::inner_size != Eigen::Dynamic)
-      return metagrad::detail::for_ranges(outer, threads, [&](index_t b, index_t end, int) {
-        blocks(dst, e, stride, b, end, 0, inner);
-      });
-    constexpr index_t u = cpu::detail::split_unit;
-    metagrad::detail::for_ranges((inner + u - 1) / u, threads, [&](index_t b, index_t end, int) {
-      blocks(dst, e, stride, 0, outer, b * u, std::min(end * u, inner));
-    });
+    // Expressions with memos, or too small to split whatever their dyn extents, compile no
+    // parallel path.
+    constexpr index_t most = shape_t<E>::is_static ? shape_t<E>::static_size : index_t{-1};
+    if constexpr (cpu::detail::has_memo<E>() ||
+                  (most >= 0 && most < metagrad::detail::parallel_min_elements)) {
+      blocks(dst, e, stride, 0, outer, 0, inner);
+    } else {
+      constexpr index_t u = cpu::detail::split_unit;
+      int const threads = metagrad::detail::item_threads(std::max(outer, inner / u), outer * inner,
+                                                         metagrad::detail::parallel_min_elements);
+      if (threads == 1) return blocks(dst, e, stride, 0, outer, 0, inner);
+      // Split the outer blocks, or else a block's elements in units of u.
+      bool const by_outer = outer >= threads || Plan::inner_size != Eigen::Dynamic;
+      metagrad::detail::for_ranges(
+          by_outer ? outer : (inner + u - 1) / u, threads, [&](index_t b, index_t end, int) {
+            if (by_outer)
+              blocks(dst, e, stride, b, end, 0, inner);
+            else
+              blocks(dst, e, stride, 0, outer, b * u, std::min(end * u, inner));
+          });
+    }
   }
 
  private:
