@@ -51,8 +51,10 @@ namespace detail {
 /// Multiply-adds below which an Eigen product runs on one thread. Eigen splits a GEMM from 50k
 /// multiply-adds per thread; measured on a 2-core machine (docs/performance.md, 2026-12-06), a
 /// (16, 64) x (64, 256) product took 1.4x as long on two threads as on one and (16, 256) x (256,
-/// 64) 2x, (32, 784) x (784, 128) (3.2M) about the same; from 4M multiply-adds two threads win.
-inline constexpr index_t parallel_min_work = index_t{1} << 22;
+/// 64) 2x. (32, 784) x (784, 128) (3.2M) took about as long alone, yet inside the 784-128-10
+/// step at batch 32 its two products on two threads made the step 166-169 us instead of 191-193
+/// (stop 19), so products split from 2M.
+inline constexpr index_t parallel_min_work = index_t{1} << 21;
 
 /// For its lifetime, kernels on the calling thread run on one thread when `work` multiply-adds
 /// are below parallel_min_work (OpenMP's count is per thread: other threads are not affected).
