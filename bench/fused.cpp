@@ -7,8 +7,10 @@
 //           vs the best hand-written Eigen version (one pass in L1-sized blocks);
 //   - libtorch (when CMake finds Torch): the same expression in torch ops on a 1M-float tensor,
 //     forward into a preallocated tensor (torch::sigmoid_out, torch::tanh_out, torch::mul_out),
-//     and forward + gradient with autograd (requires_grad x, sum, backward). One thread
-//     (torch::set_num_threads(1)), as the other contenders.
+//     and forward + gradient with autograd (requires_grad x, sum, backward).
+// One thread for every contender: mg::set_num_threads(1) (metagrad splits loops of 128k elements
+// and more among its threads), torch::set_num_threads(1); Eigen's array expressions run on the
+// calling thread.
 // Setup checks that the results agree (max abs diff).
 
 #include <benchmark/benchmark.h>
@@ -180,6 +182,7 @@ void set_counters(benchmark::State& state) {
 
 void BM_fused_fwd_metagrad(benchmark::State& state) {
   check_agreement();
+  mg::set_num_threads(1);
   auto const& x = input();
   vec out(mg::extents<1>{{n}});
   fwd_metagrad(out, x);  // warm-up
@@ -214,6 +217,7 @@ BENCHMARK(BM_fused_fwd_eigen)->Unit(benchmark::kMicrosecond);
 
 void BM_fused_grad_metagrad(benchmark::State& state) {
   check_agreement();
+  mg::set_num_threads(1);
   auto const& x = input();
   vec dx(mg::extents<1>{{n}});
   grad_metagrad(dx, x);  // warm-up

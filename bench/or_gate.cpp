@@ -114,6 +114,7 @@ void check_same_loss() {
 
 void BM_or_gate_metagrad(benchmark::State& state) {
   check_same_loss();
+  mg::set_num_threads(1);  // one thread, as the hand-written step
   metagrad_net net;
   for (int i = 0; i < 3; ++i) net.step();  // warm-up
   {
