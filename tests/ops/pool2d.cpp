@@ -58,7 +58,9 @@ TEST_CASE("max_pool2d routes the cotangent to the first maximum of each window")
   mgt::check_close(dx, want, 0, 0, "max_pool2d vjp on ties");
 }
 
-TEST_CASE("max_pool2d: tiling windows route g to each first maximum; uncovered rows, columns 0") {
+TEST_CASE(
+    "pool gradients: tiling windows route g to each first maximum (max) or spread it (avg); "
+    "uncovered rows, columns 0") {
   // 2x2 windows with stride 2 on 7x5 planes: the last row and column are in no window.
   auto x = mgt::random<mg::shape<2, 3, 7, 5>>(3);
   mg::tensor<double, mg::shape<2, 3, 3, 2>> g;
@@ -88,6 +90,17 @@ TEST_CASE("max_pool2d: tiling windows route g to each first maximum; uncovered r
   auto [yd, pullback_d] = mg::vjp([](auto x) { return mg::max_pool2d<2>(x); }, xd);
   auto [dxd] = pullback_d(gd);
   CHECK(std::equal(dx.data(), dx.data() + dx.size(), dxd.data()));
+  // avg_pool2d's gradient writes tiling windows once too: g/4 in each, 0 where none covers.
+  auto [ya, pullback_a] = mg::vjp([](auto x) { return mg::avg_pool2d<2>(x); }, x);
+  auto [dxa] = pullback_a(g);
+  for (int p = 0; p < 6; ++p)
+    for (int i = 0; i < 7; ++i)
+      for (int j = 0; j < 5; ++j)
+        CHECK(dxa.data()[p * 35 + i * 5 + j] ==
+              (i < 6 && j < 4 ? g.data()[p * 6 + i / 2 * 2 + j / 2] * 0.25 : 0.0));
+  auto [yad, pullback_ad] = mg::vjp([](auto x) { return mg::avg_pool2d<2>(x); }, xd);
+  auto [dxad] = pullback_ad(gd);
+  CHECK(std::equal(dxa.data(), dxa.data() + dxa.size(), dxad.data()));
 }
 
 TEST_CASE("max_pool2d: a NaN wins its window, with and without padding") {
@@ -171,7 +184,8 @@ TEST_CASE("pooling split among threads gives one thread's values") {
     auto avg3 = mg::eval(mg::avg_pool2d<3, 2, 1>(x));
     auto loss = [](auto x) {
       return mg::sum(mg::square(mg::max_pool2d<2>(x))) + mg::sum(mg::max_pool2d<3, 2, 1>(x)) +
-             mg::sum(mg::square(mg::avg_pool2d<3, 2, 1>(x)));
+             mg::sum(mg::square(mg::avg_pool2d<3, 2, 1>(x))) +
+             mg::sum(mg::square(mg::avg_pool2d<2>(x)));
     };
     auto [y, tangent] =  // the tangent of a max pool gathers at the maxima
         mg::jvp([](auto x) { return mg::max_pool2d<2>(x); }, std::tuple{x}, std::tuple{x * x});
