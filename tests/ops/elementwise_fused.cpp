@@ -21,13 +21,6 @@ TEST_CASE("a fused chain of elementwise ops in float matches double") {
   mgt::check_close(mg::grad(sum_f)(xf), mg::grad(sum_f)(xd), 1e-4, 1e-4, "float gradient");
 }
 
-namespace {
-template <class A, class B>
-bool same_bits(A const& a, B const& b) {
-  return a.size() == b.size() && std::equal(a.data(), a.data() + a.size(), b.data());
-}
-}  // namespace
-
 TEST_CASE("a fused loop split among threads gives one thread's values") {
   // relu(x + b) over (32, 3, 40, 40) with b over channels: 96 blocks of 1600 elements, split by
   // blocks; x * y - z over 200003 elements: one block, split within it (not a multiple of 64).
@@ -53,9 +46,9 @@ TEST_CASE("a fused loop split among threads gives one thread's values") {
   auto f2 = flat();
   auto c2 = costly();
   mg::set_num_threads(before);
-  CHECK(same_bits(b1, b2));
-  CHECK(same_bits(f1, f2));
-  CHECK(same_bits(c1, c2));
+  CHECK(mgt::same_bits(b1, b2));
+  CHECK(mgt::same_bits(f1, f2));
+  CHECK(mgt::same_bits(c1, c2));
   // And the values themselves, element by element.
   for (mg::index_t i = 0; i < X::static_size; ++i)
     REQUIRE(b2.data()[i] == std::max(0.0f, x.data()[i] + b.data()[(i / 1600) % 3]));

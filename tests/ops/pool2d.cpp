@@ -89,7 +89,7 @@ TEST_CASE(
   std::copy_n(g.data(), g.size(), gd.data());
   auto [yd, pullback_d] = mg::vjp([](auto x) { return mg::max_pool2d<2>(x); }, xd);
   auto [dxd] = pullback_d(gd);
-  CHECK(std::equal(dx.data(), dx.data() + dx.size(), dxd.data()));
+  CHECK(mgt::same_bits(dx, dxd));
   // avg_pool2d's gradient writes tiling windows once too: g/4 in each, 0 where none covers.
   auto [ya, pullback_a] = mg::vjp([](auto x) { return mg::avg_pool2d<2>(x); }, x);
   auto [dxa] = pullback_a(g);
@@ -100,7 +100,7 @@ TEST_CASE(
               (i < 6 && j < 4 ? g.data()[p * 6 + i / 2 * 2 + j / 2] * 0.25 : 0.0));
   auto [yad, pullback_ad] = mg::vjp([](auto x) { return mg::avg_pool2d<2>(x); }, xd);
   auto [dxad] = pullback_ad(gd);
-  CHECK(std::equal(dxa.data(), dxa.data() + dxa.size(), dxad.data()));
+  CHECK(mgt::same_bits(dxa, dxad));
 }
 
 TEST_CASE("max_pool2d: a NaN wins its window, with and without padding") {
@@ -199,12 +199,9 @@ TEST_CASE("pooling split among threads gives one thread's values") {
         (METAGRAD_HAS_OPENMP ? 2 : 1));
   auto two = run();
   mg::set_num_threads(before);
-  auto same = [](auto const& a, auto const& b) {
-    return std::equal(a.data(), a.data() + a.size(), b.data());
-  };
-  CHECK(same(std::get<0>(one), std::get<0>(two)));
-  CHECK(same(std::get<1>(one), std::get<1>(two)));
-  CHECK(same(std::get<2>(one), std::get<2>(two)));
-  CHECK(same(std::get<3>(one), std::get<3>(two)));
-  CHECK(same(std::get<4>(one), std::get<4>(two)));
+  CHECK(mgt::same_bits(std::get<0>(one), std::get<0>(two)));
+  CHECK(mgt::same_bits(std::get<1>(one), std::get<1>(two)));
+  CHECK(mgt::same_bits(std::get<2>(one), std::get<2>(two)));
+  CHECK(mgt::same_bits(std::get<3>(one), std::get<3>(two)));
+  CHECK(mgt::same_bits(std::get<4>(one), std::get<4>(two)));
 }

@@ -4,6 +4,7 @@
 #pragma once
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -27,6 +28,12 @@ mg::tensor<T, S> from(U const (&a)[N]) {
   mg::tensor<T, S> t;
   for (std::size_t i = 0; i < N; ++i) t.data()[i] = static_cast<T>(a[i]);
   return t;
+}
+
+/// Whether two tensors hold the same elements, bit for bit (e.g. one thread's result and two's).
+template <class A, class B>
+bool same_bits(A const& a, B const& b) {
+  return a.size() == b.size() && std::equal(a.data(), a.data() + a.size(), b.data());
 }
 
 /// A tensor of shape S with deterministic values in [lo, hi).

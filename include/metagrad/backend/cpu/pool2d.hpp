@@ -79,9 +79,8 @@ struct pool2d_geometry {
   /// write only its own planes.
   template <class F>
   void for_plane_ranges(F f) const {
-    int const threads = item_threads(planes, planes * h * w, parallel_min_elements);
-    if (threads == 1) return f(index_t{0}, planes);
-    for_ranges(planes, threads, [&](index_t p0, index_t p1, int) { f(p0, p1); });
+    for_ranges(planes, item_threads(planes, planes * h * w, parallel_min_elements),
+               [&](index_t p0, index_t p1, int) { f(p0, p1); });
   }
 
   /// f(plane, output index within the plane, i0, i1, j0, j1) for the windows of planes [p0, p1),
