@@ -103,6 +103,31 @@ TEST_CASE("a sequential model's Adam step on a dyn batch allocates nothing after
   CHECK(last < first);
 }
 
+TEST_CASE("a conv and dense step on two threads allocates nothing after the first") {
+  // Products large enough for the GEMM to split among threads, and a batch for conv2d to split:
+  // each thread's packing memory comes from its own scratch arena, kept after the warm-up.
+  namespace nn = metagrad::nn;
+  using In = mg::shape<mg::dyn, 3, 16, 16>;
+  auto model = nn::sequential(nn::conv2d<16, 3>{}, nn::relu{}, nn::flatten{}, nn::dense<64>{},
+                              nn::relu{}, nn::dense<4>{});
+  auto params = model.init<In>(mg::rng{5});
+  mg::tensor<float, In> x(mg::extents<4>{{32, 3, 16, 16}});
+  mg::rng r{6};
+  for (auto& v : x) v = r.uniform<float>(-1.0f, 1.0f);
+  mg::tensor<mg::index_t, mg::shape<mg::dyn>> y(mg::extents<1>{{32}});
+  for (mg::index_t i = 0; i < 32; ++i) y(i) = i % 4;
+  mg::optim::sgd opt{.lr = 1e-2f};
+  auto loss = [&](auto const& p) { return nn::cross_entropy(model(p, x), y); };
+  auto step = training_step(loss, params, opt);
+  int const threads = mg::num_threads();
+  mg::set_num_threads(2);
+  float first = step();
+  step();
+  float last = check_steps_allocate_nothing(step, 5);
+  mg::set_num_threads(threads);
+  CHECK(last < first);
+}
+
 TEST_CASE("a step through a shared value (mg::share) allocates nothing after the first") {
   auto x = mgt::random<mg::shape<6, 5>, float>(11);
   auto w = mgt::random<mg::shape<5, 5>, float>(12);

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: MIT
-// conv2d on cpu: im2col + Eigen GEMM on row-major maps, one GEMM per batch item and group.
+// conv2d on cpu: im2col + GEMM (detail::dense_product), one GEMM per batch item and group.
 //   forward:      y[n,g]  = w[g] (O/G, C/G·KH·KW) x col(x[n,g]) (C/G·KH·KW, OH·OW)
 //   input grad:   dx[n,g] = col2im(w[g]ᵀ x g[n,g])
 //   weight grad:  dw[g]  += g[n,g] (O/G, OH·OW) x col(x[n,g])ᵀ
 // A 1x1 kernel with stride 1 and no padding needs no col buffer: col(x) is x itself.
 // Batches are split among the cpu policy's threads (see the kernels below).
 #pragma once
-#include <Eigen/Core>
 #include <algorithm>
 
 #include "../../eval/evaluate.hpp"
 #include "../../ops/conv2d.hpp"
-#include "threads.hpp"
+#include "gemm.hpp"
 
 namespace metagrad {
 
@@ -94,13 +93,6 @@ struct conv2d_geometry {
   }
 };
 
-template <class T>
-using row_matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using const_map = Eigen::Map<row_matrix<T> const>;
-template <class T>
-using map = Eigen::Map<row_matrix<T>>;
-
 /// How a conv kernel runs over its batch: on item_threads' count of threads (from the whole
 /// batch's work), each with a col buffer of its own (none for a direct convolution), and each
 /// image's GEMMs on one thread when they are small (for the plan's lifetime).
@@ -151,10 +143,9 @@ struct kernel<conv2d_op<P>, device::cpu> {
       for (index_t g = 0; g < q.groups; ++g) {
         T const* in = x + (n * q.c + g * q.cg()) * q.h * q.w;
         if (!q.direct()) q.im2col(in, col);
-        detail::const_map<T> wg(w + g * q.og() * q.rows(), q.og(), q.rows());
-        detail::const_map<T> cm(q.direct() ? in : col, q.rows(), q.pixels());
-        detail::map<T>(dst + (n * q.o + g * q.og()) * q.pixels(), q.og(), q.pixels()).noalias() =
-            wg * cm;
+        detail::dense_product<false, false, false>(dst + (n * q.o + g * q.og()) * q.pixels(),
+                                                   w + g * q.og() * q.rows(), q.og(), q.rows(),
+                                                   q.direct() ? in : col, q.rows(), q.pixels());
       }
   }
 };
@@ -179,9 +170,9 @@ struct kernel<conv2d_input_grad_op<P, XS>, device::cpu> {
     for (index_t n = begin; n < end; ++n)
       for (index_t k = 0; k < q.groups; ++k) {
         T* dx = dst + (n * q.c + k * q.cg()) * q.h * q.w;
-        detail::const_map<T> wg(w + k * q.og() * q.rows(), q.og(), q.rows());
-        detail::const_map<T> gg(g + (n * q.o + k * q.og()) * q.pixels(), q.og(), q.pixels());
-        detail::map<T>(q.direct() ? dx : col, q.rows(), q.pixels()).noalias() = wg.transpose() * gg;
+        detail::dense_product<true, false, false>(
+            q.direct() ? dx : col, w + k * q.og() * q.rows(), q.og(), q.rows(),
+            g + (n * q.o + k * q.og()) * q.pixels(), q.og(), q.pixels());
         if (!q.direct()) q.col2im(col, dx);
       }
   }
@@ -217,10 +208,9 @@ struct kernel<conv2d_weight_grad_op<P, WS>, device::cpu> {
       for (index_t k = 0; k < q.groups; ++k) {
         T const* in = x + (n * q.c + k * q.cg()) * q.h * q.w;
         if (!q.direct()) q.im2col(in, col);
-        detail::const_map<T> cm(q.direct() ? in : col, q.rows(), q.pixels());
-        detail::const_map<T> gg(g + (n * q.o + k * q.og()) * q.pixels(), q.og(), q.pixels());
-        detail::map<T>(dw + k * q.og() * q.rows(), q.og(), q.rows()).noalias() +=
-            gg * cm.transpose();
+        detail::dense_product<false, true, true>(
+            dw + k * q.og() * q.rows(), g + (n * q.o + k * q.og()) * q.pixels(), q.og(), q.pixels(),
+            q.direct() ? in : col, q.rows(), q.pixels());
       }
   }
 };

@@ -1,59 +1,22 @@
 // SPDX-License-Identifier: MIT
-// matmul on cpu: Eigen's GEMM on row-major maps, one call per batch entry (batch axes broadcast
-// with stride 0). (B..,M,K) x (K,N) with no batch on the rhs is one GEMM of (B..·M, K) x (K, N).
-// Built with METAGRAD_CBLAS (config.hpp), float and double GEMMs of run-time size with at least
-// blas_min_work multiply-adds go to the linked BLAS's cblas_?gemm: a tuned BLAS (OpenBLAS with
-// kernels for the CPU, BLIS, MKL) reaches 85% of the FMA peak where Eigen's GEMM stays near 60%
-// (docs/performance.md). Small products stay on Eigen, where a BLAS call costs more than it saves.
+// matmul on cpu: one GEMM per batch entry (batch axes broadcast with stride 0); (B..,M,K) x (K,N)
+// with no batch on the rhs is one GEMM of (B..·M, K) x (K, N). Which GEMM:
+//   - static operands of at most 64 elements: Eigen's unrolled fixed-size product;
+//   - float and double: metagrad's own (gemm.hpp), or, built with METAGRAD_CBLAS (config.hpp)
+//     and from blas_min_work multiply-adds, the linked BLAS's cblas_?gemm;
+//   - other element types: Eigen's GEMM on row-major maps.
 #pragma once
 #include <Eigen/Core>
 #include <type_traits>
 
-#include "../../config.hpp"
-#if METAGRAD_CBLAS
-#include <cblas.h>
-#endif
-
 #include "../../eval/evaluate.hpp"
 #include "../../ops/matmul.hpp"
-#include "threads.hpp"
+#include "gemm.hpp"
 
 namespace metagrad {
 
-namespace detail {
-/// Multiply-adds from which a GEMM goes to the BLAS (when built with METAGRAD_CBLAS).
-inline constexpr index_t blas_min_work = index_t{32} * 32 * 32;
-
-/// C = op(A) op(B) (C += op(A) op(B) when Add) through cblas for row-major float/double; false if
-/// not done (no BLAS, other type, too small).
-template <bool TA, bool TB, bool Add, class T>
-bool blas_gemm([[maybe_unused]] T* c, [[maybe_unused]] T const* a, [[maybe_unused]] index_t ar,
-               [[maybe_unused]] index_t ac, [[maybe_unused]] T const* b,
-               [[maybe_unused]] index_t br, [[maybe_unused]] index_t bc) {
-#if METAGRAD_CBLAS
-  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-    index_t const m = TA ? ac : ar, k = TA ? ar : ac, n = TB ? br : bc;
-    if (m * n * k < blas_min_work) return false;
-    auto const ta = TA ? CblasTrans : CblasNoTrans, tb = TB ? CblasTrans : CblasNoTrans;
-    auto const lda = static_cast<int>(ac), ldb = static_cast<int>(bc), ldc = static_cast<int>(n);
-    if constexpr (std::is_same_v<T, float>)
-      cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n),
-                  static_cast<int>(k), 1.0f, a, lda, b, ldb, Add ? 1.0f : 0.0f, c, ldc);
-    else
-      cblas_dgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n),
-                  static_cast<int>(k), 1.0, a, lda, b, ldb, Add ? 1.0 : 0.0, c, ldc);
-    return true;
-  }
-#endif
-  return false;
-}
-}  // namespace detail
-
 template <bool TA, bool TB>
 struct kernel<matmul_op<TA, TB>, device::cpu> {
-  template <class T>
-  using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
   // Static extents of a 2-D operand's last two axes, when small enough for Eigen's unrolled
   // fixed-size products; Eigen::Dynamic otherwise.
   template <class S, std::size_t Axis>
@@ -79,34 +42,10 @@ struct kernel<matmul_op<TA, TB>, device::cpu> {
       Eigen::Map<fixed_matrix<T, fbr, fbc> const> B(b);
       constexpr Eigen::Index m = TA ? fac : far, n = TB ? fbr : fbc;
       Eigen::Map<fixed_matrix<T, m, n>> C(c);
-      multiply<Add>(C, A, B);
+      detail::eigen_product<TA, TB, Add>(C, A, B);
     } else {
-      if (detail::blas_gemm<TA, TB, Add>(c, a, ar, ac, b, br, bc)) return;
-      Eigen::Map<matrix<T> const> A(a, ar, ac);
-      Eigen::Map<matrix<T> const> B(b, br, bc);
-      index_t m = TA ? ac : ar, n = TB ? br : bc;
-      Eigen::Map<matrix<T>> C(c, m, n);
-      detail::threads_for_work threads(m * n * (TA ? ar : ac));
-      multiply<Add>(C, A, B);
+      detail::dense_product<TA, TB, Add>(c, a, ar, ac, b, br, bc);
     }
-  }
-
-  template <bool Add, class C, class A, class B>
-  static void multiply(C& out, A const& a, B const& b) {
-    auto const product = [&] {
-      if constexpr (!TA && !TB)
-        return a * b;
-      else if constexpr (!TA && TB)
-        return a * b.transpose();
-      else if constexpr (TA && !TB)
-        return a.transpose() * b;
-      else
-        return a.transpose() * b.transpose();
-    }();
-    if constexpr (Add)
-      out.noalias() += product;
-    else
-      out.noalias() = product;
   }
 
   template <class T, std::size_t R, class A, class B>

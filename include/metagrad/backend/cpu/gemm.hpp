@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: MIT
+// metagrad's GEMM for the cpu policy: C = op(A) op(B), or C += op(A) op(B), row-major, float or
+// double, op a transpose or not. The scheme of GotoBLAS and BLIS:
+//   - for each slice of kc along the depth, op(A)'s rows are packed into panels of mr rows
+//     (k-major, zero-padded), and for each block of nc columns op(B) into panels of nr columns;
+//   - a register tile of mr x nr accumulators (two vectors per row) is updated by one broadcast
+//     of A and two vector loads of B per step of depth: an A panel (mr x kc) stays in L1 while
+//     the block of B panels (kc x nc) streams from L2.
+// Vectors are g++/clang vector extensions as wide as the instruction set compiled for (AVX-512,
+// AVX, else SSE): 12 x 32 floats with AVX-512's 32 registers, 6 x 16 with AVX's 16. Eigen's own
+// GEMM reaches about 70% of the FMA peak on AVX-512 (docs/performance.md); this one over 85%.
+// The code is a template on the element type only (transposes, sizes and strides are run-time),
+// so a program compiles it once per type whatever its shapes.
+#pragma once
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+#include "../../config.hpp"
+#include "../../eval/scratch.hpp"
+#include "threads.hpp"
+#if METAGRAD_CBLAS
+#include <cblas.h>
+#endif
+
+namespace metagrad::detail {
+
+/// The register tile and the cache blocks of the GEMM for T on the instruction set compiled for.
+template <class T>
+struct gemm_blocking {
+#if defined(__AVX512F__)
+  static constexpr int vector_bytes = 64, registers = 32;
+#elif defined(__AVX__)
+  static constexpr int vector_bytes = 32, registers = 16;
+#else
+  static constexpr int vector_bytes = 16, registers = 16;
+#endif
+  static constexpr int lanes = vector_bytes / static_cast<int>(sizeof(T));
+  /// Tile columns: two vectors. Tile rows: 2 mr accumulators, two vectors of B and a broadcast
+  /// of A fit the registers.
+  static constexpr int nr = 2 * lanes;
+  static constexpr int mr = registers == 32 ? 12 : 6;
+  /// Depth of a packed slice: an A panel (mr x kc) is 12-24 KB, within L1.
+  static constexpr index_t kc = 256;
+  /// Columns of a packed B block (kc x nc): 384 KB, within L2.
+  static constexpr index_t nc = (index_t{384} * 1024 / (kc * index_t(sizeof(T)))) / nr * nr;
+  typedef T vector __attribute__((vector_size(vector_bytes)));
+};
+
+template <class V, class T>
+inline V gemm_load(T const* p) {
+  V v;
+  std::memcpy(&v, p, sizeof(V));
+  return v;
+}
+template <class V, class T>
+inline void gemm_store(T* p, V const& v) {
+  std::memcpy(p, &v, sizeof(V));
+}
+
+/// One register tile: c (mr x nr, row stride ldc) = (or +=, when add) a_panel b_panel over kc
+/// steps, a_panel mr values per step, b_panel nr values per step, ldb apart.
+template <class T, std::size_t... I>
+inline void gemm_tile(index_t kc, T const* __restrict a, T const* __restrict b, index_t ldb,
+                      T* __restrict c, index_t ldc, bool add, std::index_sequence<I...>) {
+  using B = gemm_blocking<T>;
+  using V = typename B::vector;
+  constexpr int mr = B::mr, lanes = B::lanes;
+  V lo[mr] = {}, hi[mr] = {};
+  for (index_t p = 0; p < kc; ++p) {
+    V const b0 = gemm_load<V>(b), b1 = gemm_load<V>(b + lanes);
+    ((lo[I] += a[I] * b0, hi[I] += a[I] * b1), ...);
+    a += mr;
+    b += ldb;
+  }
+  if (add)
+    ((gemm_store(c + I * ldc, gemm_load<V>(c + I * ldc) + lo[I]),
+      gemm_store(c + I * ldc + lanes, gemm_load<V>(c + I * ldc + lanes) + hi[I])),
+     ...);
+  else
+    ((gemm_store(c + I * ldc, lo[I]), gemm_store(c + I * ldc + lanes, hi[I])), ...);
+}
+
+/// A tile of R rows (R <= mr: A's panel still mr values per step) and `cols` columns: straight
+/// into C when cols is nr, else the whole width into a buffer (the packed panels are
+/// zero-padded), then its valid part into C.
+template <class T, std::size_t R>
+void gemm_rows_tile(index_t kc, T const* a, T const* b, index_t ldb, T* c, index_t ldc, bool add,
+                    index_t cols) {
+  using B = gemm_blocking<T>;
+  if (cols == B::nr) return gemm_tile(kc, a, b, ldb, c, ldc, add, std::make_index_sequence<R>{});
+  alignas(64) T tile[R * B::nr];
+  gemm_tile(kc, a, b, ldb, tile, B::nr, false, std::make_index_sequence<R>{});
+  for (std::size_t i = 0; i < R; ++i)
+    for (index_t j = 0; j < cols; ++j)
+      c[index_t(i) * ldc + j] = add ? c[index_t(i) * ldc + j] + tile[i * B::nr + std::size_t(j)]
+                                    : tile[i * B::nr + std::size_t(j)];
+}
+
+/// A tile at the edge of C (rows < mr or cols < nr), with a kernel of as many rows as it has.
+template <class T>
+[[gnu::noinline]] inline void gemm_edge_tile(index_t kc, T const* a, T const* b, index_t ldb, T* c,
+                                             index_t ldc, bool add, index_t rows, index_t cols) {
+  static constexpr auto by_rows = []<std::size_t... R>(std::index_sequence<R...>) {
+    return std::array{&gemm_rows_tile<T, R + 1>...};
+  }
+  (std::make_index_sequence<gemm_blocking<T>::mr>{});
+  by_rows[static_cast<std::size_t>(rows - 1)](kc, a, b, ldb, c, ldc, add, cols);
+}
+
+/// op(A)'s rows [0, m) and depth [p0, p0 + kc) into panels of mr rows: panel r holds, for each
+/// step p, rows r mr .. r mr + mr - 1 (zero past m). op(A)(i, p) is a[i lda + p], or a[p lda + i]
+/// when ta.
+template <class T>
+void gemm_pack_a(bool ta, T const* a, index_t lda, index_t m, index_t p0, index_t kc, T* out) {
+  constexpr index_t mr = gemm_blocking<T>::mr;
+  for (index_t i0 = 0; i0 < m; i0 += mr, out += mr * kc) {
+    index_t const rows = std::min(mr, m - i0);
+    if (rows < mr) std::fill_n(out, mr * kc, T(0));
+    if (ta) {
+      for (index_t p = 0; p < kc; ++p) std::copy_n(a + (p0 + p) * lda + i0, rows, out + p * mr);
+    } else {
+      for (index_t i = 0; i < rows; ++i) {
+        T const* row = a + (i0 + i) * lda + p0;
+        for (index_t p = 0; p < kc; ++p) out[p * mr + i] = row[p];
+      }
+    }
+  }
+}
+
+/// Swaps the upper h-wide half of each 2h-wide block of a with the lower half of b's: one step of
+/// a transpose in registers (each step exchanges one bit of the row and the column index).
+template <int H, class V, std::size_t... X>
+inline void gemm_swap_halves(V& a, V& b, std::index_sequence<X...>) {
+  constexpr int n = sizeof...(X);
+  V const lo = __builtin_shufflevector(a, b, (X % (2 * H) < H ? int(X) : n + int(X) - H)...);
+  V const hi = __builtin_shufflevector(a, b, (X % (2 * H) < H ? int(X) + H : n + int(X))...);
+  a = lo;
+  b = hi;
+}
+
+/// out[q ldo + r] = in[r ldi + q] for a block of lanes x lanes: lanes vector loads, log2(lanes)
+/// rounds of shuffles, lanes vector stores.
+template <class T>
+inline void gemm_transpose_block(T const* in, index_t ldi, T* out, index_t ldo) {
+  using B = gemm_blocking<T>;
+  using V = typename B::vector;
+  constexpr int lanes = B::lanes;
+  V r[lanes];
+  for (int i = 0; i < lanes; ++i) r[i] = gemm_load<V>(in + i * ldi);
+  [&]<int... H>(std::integer_sequence<int, H...>) {
+    (
+        [&] {
+          constexpr int h = 1 << H;
+          for (int i = 0; i < lanes; ++i)
+            if (i % (2 * h) < h)
+              gemm_swap_halves<h>(r[i], r[i + h], std::make_index_sequence<lanes>{});
+        }(),
+        ...);
+  }
+  (std::make_integer_sequence<int, std::countr_zero(unsigned(lanes))>{});
+  for (int i = 0; i < lanes; ++i) gemm_store(out + i * ldo, r[i]);
+}
+
+/// op(B)'s depth [p0, p0 + kc) and columns [j0, j0 + nb) into panels of nr columns: panel r
+/// holds, for each step p, columns r nr .. r nr + nr - 1 (zero past nb). op(B)(p, j) is
+/// b[p ldb + j], or b[j ldb + p] when tb.
+template <class T>
+void gemm_pack_b(bool tb, T const* b, index_t ldb, index_t p0, index_t kc, index_t j0, index_t nb,
+                 T* out) {
+  constexpr index_t nr = gemm_blocking<T>::nr, lanes = gemm_blocking<T>::lanes;
+  for (index_t jp = 0; jp < nb; jp += nr, out += nr * kc) {
+    index_t const cols = std::min(nr, nb - jp);
+    if (cols < nr) std::fill_n(out, nr * kc, T(0));
+    if (tb) {
+      index_t p = 0;
+      if (cols == nr)
+        for (; p + lanes <= kc; p += lanes) {
+          gemm_transpose_block<T>(b + (j0 + jp) * ldb + p0 + p, ldb, out + p * nr, nr);
+          gemm_transpose_block<T>(b + (j0 + jp + lanes) * ldb + p0 + p, ldb, out + p * nr + lanes,
+                                  nr);
+        }
+      for (index_t j = 0; j < cols && p < kc; ++j) {
+        T const* row = b + (j0 + jp + j) * ldb + p0;
+        for (index_t q = p; q < kc; ++q) out[q * nr + j] = row[q];
+      }
+    } else {
+      for (index_t p = 0; p < kc; ++p)
+        std::copy_n(b + (p0 + p) * ldb + j0 + jp, cols, out + p * nr);
+    }
+  }
+}
+
+/// A GEMM's operands: C (m x n, row stride ldc) = op(A) (m x k) op(B) (k x n), or += when add.
+template <class T>
+struct gemm_args {
+  bool ta, tb, add;
+  index_t m, n, k;
+  T const* a;
+  index_t lda;
+  T const* b;
+  index_t ldb;
+  T* c;
+  index_t ldc;
+};
+
+/// Packing memory one thread needs for a GEMM of m rows (A: every row of one depth slice; B: one
+/// block).
+template <class T>
+constexpr index_t gemm_pack_size(index_t m) {
+  using B = gemm_blocking<T>;
+  return (m + B::mr - 1) / B::mr * B::mr * B::kc + B::kc * B::nc;
+}
+
+/// The GEMM on the calling thread, with packing memory `work` (gemm_pack_size(m) elements).
+template <class T>
+void gemm_serial(gemm_args<T> const& g, T* work) {
+  using B = gemm_blocking<T>;
+  constexpr index_t mr = B::mr, nr = B::nr;
+  if (g.k == 0) {
+    if (!g.add)
+      for (index_t i = 0; i < g.m; ++i) std::fill_n(g.c + i * g.ldc, g.n, T(0));
+    return;
+  }
+  T* const pa = work;
+  T* const pb = work + (g.m + mr - 1) / mr * mr * B::kc;
+  bool const pack_b = g.tb;  // else B's rows are read in place, but for a last narrow panel
+  for (index_t p0 = 0; p0 < g.k; p0 += B::kc) {
+    index_t const kc = std::min(B::kc, g.k - p0);
+    bool const add = g.add || p0 > 0;
+    gemm_pack_a(g.ta, g.a, g.lda, g.m, p0, kc, pa);
+    for (index_t j0 = 0; j0 < g.n; j0 += B::nc) {
+      index_t const nb = std::min(B::nc, g.n - j0), full = nb / nr * nr;
+      if (pack_b)
+        gemm_pack_b(g.tb, g.b, g.ldb, p0, kc, j0, nb, pb);
+      else if (full < nb)  // the last panel, narrower than a tile: padded
+        gemm_pack_b(false, g.b, g.ldb, p0, kc, j0 + full, nb - full, pb + full * kc);
+      for (index_t i = 0; i < g.m; i += mr) {
+        T const* ap = pa + i * kc;
+        index_t const rows = std::min(mr, g.m - i);
+        for (index_t j = 0; j < nb; j += nr) {
+          bool const packed = pack_b || j == full;
+          T const* bp = packed ? pb + j * kc : g.b + p0 * g.ldb + j0 + j;
+          index_t const ldb = packed ? nr : g.ldb;
+          T* c = g.c + i * g.ldc + j0 + j;
+          index_t const cols = std::min(nr, nb - j);
+          if (rows == mr && cols == nr)
+            gemm_tile(kc, ap, bp, ldb, c, g.ldc, add, std::make_index_sequence<B::mr>{});
+          else
+            gemm_edge_tile(kc, ap, bp, ldb, c, g.ldc, add, rows, cols);
+        }
+      }
+    }
+  }
+}
+
+/// The GEMM on the cpu policy's threads: products of at least parallel_min_work multiply-adds
+/// split C's rows (or its columns, when they hold more tiles) among threads, each packing its
+/// own part; the bits are those of one thread.
+template <class T>
+void gemm(gemm_args<T> const& g) {
+  using B = gemm_blocking<T>;
+  index_t const row_tiles = (g.m + B::mr - 1) / B::mr, col_tiles = (g.n + B::nr - 1) / B::nr;
+  bool const by_rows = row_tiles >= col_tiles;
+  index_t const tiles = by_rows ? row_tiles : col_tiles;
+  int const threads = item_threads(tiles, g.m * g.n * g.k, parallel_min_work);
+  scratch_scope scope;
+  index_t const part_rows = by_rows ? (row_tiles + threads - 1) / threads * B::mr : g.m;
+  index_t const size = gemm_pack_size<T>(part_rows);
+  T* const work = scratch::take<T>(static_cast<std::size_t>(size * threads));
+  for_ranges(tiles, threads, [&](index_t t0, index_t t1, int slot) {
+    gemm_args<T> part = g;
+    if (by_rows) {
+      index_t const i0 = t0 * B::mr, i1 = std::min(g.m, t1 * B::mr);
+      part.m = i1 - i0;
+      part.a += g.ta ? i0 : i0 * g.lda;
+      part.c += i0 * g.ldc;
+    } else {
+      index_t const j0 = t0 * B::nr, j1 = std::min(g.n, t1 * B::nr);
+      part.n = j1 - j0;
+      part.b += g.tb ? j0 * g.ldb : j0;
+      part.c += j0;
+    }
+    gemm_serial(part, work + slot * size);
+  });
+}
+
+/// Multiply-adds from which a GEMM goes to the BLAS (when built with METAGRAD_CBLAS).
+inline constexpr index_t blas_min_work = index_t{32} * 32 * 32;
+
+/// C = op(A) op(B) (C += op(A) op(B) when Add) through cblas for row-major float/double; false if
+/// not done (no BLAS, other type, too small).
+template <bool TA, bool TB, bool Add, class T>
+bool blas_gemm([[maybe_unused]] T* c, [[maybe_unused]] T const* a, [[maybe_unused]] index_t ar,
+               [[maybe_unused]] index_t ac, [[maybe_unused]] T const* b,
+               [[maybe_unused]] index_t br, [[maybe_unused]] index_t bc) {
+#if METAGRAD_CBLAS
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    index_t const m = TA ? ac : ar, k = TA ? ar : ac, n = TB ? br : bc;
+    if (m * n * k < blas_min_work) return false;
+    auto const ta = TA ? CblasTrans : CblasNoTrans, tb = TB ? CblasTrans : CblasNoTrans;
+    auto const lda = static_cast<int>(ac), ldb = static_cast<int>(bc), ldc = static_cast<int>(n);
+    if constexpr (std::is_same_v<T, float>)
+      cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n),
+                  static_cast<int>(k), 1.0f, a, lda, b, ldb, Add ? 1.0f : 0.0f, c, ldc);
+    else
+      cblas_dgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n),
+                  static_cast<int>(k), 1.0, a, lda, b, ldb, Add ? 1.0 : 0.0, c, ldc);
+    return true;
+  }
+#endif
+  return false;
+}
+
+/// out = op(a) op(b), or out += op(a) op(b) when Add, for Eigen matrices or maps.
+template <bool TA, bool TB, bool Add, class C, class A, class B>
+void eigen_product(C& out, A const& a, B const& b) {
+  auto const product = [&] {
+    if constexpr (!TA && !TB)
+      return a * b;
+    else if constexpr (!TA && TB)
+      return a * b.transpose();
+    else if constexpr (TA && !TB)
+      return a.transpose() * b;
+    else
+      return a.transpose() * b.transpose();
+  }();
+  if constexpr (Add)
+    out.noalias() += product;
+  else
+    out.noalias() = product;
+}
+
+/// c = op(a) op(b), or c += op(a) op(b) when Add; a is ar x ac, b br x bc, c contiguous, all
+/// row-major: the linked BLAS (METAGRAD_CBLAS) from blas_min_work multiply-adds, else
+/// metagrad's GEMM for float and double, else Eigen's (other element types).
+template <bool TA, bool TB, bool Add, class T>
+void dense_product(T* c, T const* a, index_t ar, index_t ac, T const* b, index_t br, index_t bc) {
+  index_t const m = TA ? ac : ar, n = TB ? br : bc, k = TA ? ar : ac;
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    if (blas_gemm<TA, TB, Add>(c, a, ar, ac, b, br, bc)) return;
+    gemm<T>({TA, TB, Add, m, n, k, a, ac, b, bc, c, n});
+  } else {
+    using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    Eigen::Map<matrix const> A(a, ar, ac), B(b, br, bc);
+    Eigen::Map<matrix> C(c, m, n);
+    threads_for_work threads(m * n * k);
+    eigen_product<TA, TB, Add>(C, A, B);
+  }
+}
+
+}  // namespace metagrad::detail
