@@ -61,9 +61,11 @@ void check_sizes(std::initializer_list<index_t> ms, std::initializer_list<index_
 TEST_CASE("gemm: every transpose and edge against a triple loop, float") {
   using B = mg::detail::gemm_blocking<float>;
   mg::set_num_threads(1);
-  // Around the tile (mr rows, nr columns), a depth of 0, 1 and past one slice (kc).
+  // Around the tile (mr rows, nr columns: two vectors of lanes), a depth of 0, 1 and past one
+  // slice (kc).
   check_sizes<float>({1, B::mr - 1, B::mr, B::mr + 1, 3 * B::mr + 5},
-                     {1, B::nr - 1, B::nr, B::nr + 3, 2 * B::nr + 7}, {0, 1, 7, B::kc + 9});
+                     {1, B::lanes, B::nr - 1, B::nr, B::nr + 3, B::nr + B::lanes, 2 * B::nr + 7},
+                     {0, 1, 7, B::kc + 9});
   // More than one block of columns (nc).
   check_product<float>(false, false, false, 5, B::nc + B::nr + 3, 20);
   check_product<float>(false, true, true, 5, B::nc + 1, 20);

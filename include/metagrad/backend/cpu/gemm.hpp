@@ -62,9 +62,10 @@ inline void gemm_store(T* p, V const& v) {
   std::memcpy(p, &v, sizeof(V));
 }
 
-/// One register tile: c (mr x nr, row stride ldc) = (or +=, when add) a_panel b_panel over kc
-/// steps, a_panel mr values per step, b_panel nr values per step, ldb apart.
-template <class T, std::size_t... I>
+/// One register tile of NV vectors per row (two: nr columns; one at a narrow edge): c (rows I...,
+/// row stride ldc) = (or +=, when add) a_panel b_panel over kc steps, a_panel mr values per
+/// step, b_panel NV vectors per step, ldb apart.
+template <int NV, class T, std::size_t... I>
 inline void gemm_tile(index_t kc, T const* __restrict a, T const* __restrict b, index_t ldb,
                       T* __restrict c, index_t ldc, bool add, std::index_sequence<I...>) {
   using B = gemm_blocking<T>;
@@ -72,29 +73,36 @@ inline void gemm_tile(index_t kc, T const* __restrict a, T const* __restrict b, 
   constexpr int mr = B::mr, lanes = B::lanes;
   V lo[mr] = {}, hi[mr] = {};
   for (index_t p = 0; p < kc; ++p) {
-    V const b0 = gemm_load<V>(b), b1 = gemm_load<V>(b + lanes);
-    ((lo[I] += a[I] * b0, hi[I] += a[I] * b1), ...);
+    V const b0 = gemm_load<V>(b);
+    if constexpr (NV == 2) {
+      V const b1 = gemm_load<V>(b + lanes);
+      ((lo[I] += a[I] * b0, hi[I] += a[I] * b1), ...);
+    } else {
+      ((lo[I] += a[I] * b0), ...);
+    }
     a += mr;
     b += ldb;
   }
-  if (add)
-    ((gemm_store(c + I * ldc, gemm_load<V>(c + I * ldc) + lo[I]),
-      gemm_store(c + I * ldc + lanes, gemm_load<V>(c + I * ldc + lanes) + hi[I])),
-     ...);
-  else
-    ((gemm_store(c + I * ldc, lo[I]), gemm_store(c + I * ldc + lanes, hi[I])), ...);
+  auto const put = [&](T* at, V const& v) { gemm_store(at, add ? gemm_load<V>(at) + v : v); };
+  (put(c + I * ldc, lo[I]), ...);
+  if constexpr (NV == 2) (put(c + I * ldc + lanes, hi[I]), ...);
 }
 
 /// A tile of R rows (R <= mr: A's panel still mr values per step) and `cols` columns: straight
-/// into C when cols is nr, else the whole width into a buffer (the packed panels are
-/// zero-padded), then its valid part into C.
+/// into C when cols fills its vectors, else into a buffer (the packed panels are zero-padded),
+/// then its valid part into C. Edges of at most one vector's width take the one-vector kernel.
 template <class T, std::size_t R>
 void gemm_rows_tile(index_t kc, T const* a, T const* b, index_t ldb, T* c, index_t ldc, bool add,
                     index_t cols) {
   using B = gemm_blocking<T>;
-  if (cols == B::nr) return gemm_tile(kc, a, b, ldb, c, ldc, add, std::make_index_sequence<R>{});
+  constexpr auto rows = std::make_index_sequence<R>{};
+  if (cols == B::nr) return gemm_tile<2>(kc, a, b, ldb, c, ldc, add, rows);
+  if (cols == B::lanes) return gemm_tile<1>(kc, a, b, ldb, c, ldc, add, rows);
   alignas(64) T tile[R * B::nr];
-  gemm_tile(kc, a, b, ldb, tile, B::nr, false, std::make_index_sequence<R>{});
+  if (cols < B::lanes)
+    gemm_tile<1>(kc, a, b, ldb, tile, B::nr, false, rows);
+  else
+    gemm_tile<2>(kc, a, b, ldb, tile, B::nr, false, rows);
   for (std::size_t i = 0; i < R; ++i)
     for (index_t j = 0; j < cols; ++j)
       c[index_t(i) * ldc + j] = add ? c[index_t(i) * ldc + j] + tile[i * B::nr + std::size_t(j)]
@@ -177,16 +185,16 @@ void gemm_pack_b(bool tb, T const* b, index_t ldb, index_t p0, index_t kc, index
     index_t const cols = std::min(nr, nb - jp);
     if (cols < nr) std::fill_n(out, nr * kc, T(0));
     if (tb) {
-      index_t p = 0;
-      if (cols == nr)
-        for (; p + lanes <= kc; p += lanes) {
-          gemm_transpose_block<T>(b + (j0 + jp) * ldb + p0 + p, ldb, out + p * nr, nr);
-          gemm_transpose_block<T>(b + (j0 + jp + lanes) * ldb + p0 + p, ldb, out + p * nr + lanes,
-                                  nr);
-        }
-      for (index_t j = 0; j < cols && p < kc; ++j) {
+      // Whole groups of lanes columns by lanes x lanes transposes in registers, the rest (the
+      // depth past the last whole block, the columns past the last whole group) one by one.
+      index_t const groups = cols / lanes, whole = kc / lanes * lanes;
+      for (index_t q = 0; q < groups; ++q)
+        for (index_t p = 0; p < whole; p += lanes)
+          gemm_transpose_block<T>(b + (j0 + jp + q * lanes) * ldb + p0 + p, ldb,
+                                  out + p * nr + q * lanes, nr);
+      for (index_t j = 0; j < cols; ++j) {
         T const* row = b + (j0 + jp + j) * ldb + p0;
-        for (index_t q = p; q < kc; ++q) out[q * nr + j] = row[q];
+        for (index_t p = j < groups * lanes ? whole : 0; p < kc; ++p) out[p * nr + j] = row[p];
       }
     } else {
       for (index_t p = 0; p < kc; ++p)
@@ -249,7 +257,7 @@ void gemm_serial(gemm_args<T> const& g, T* work) {
           T* c = g.c + i * g.ldc + j0 + j;
           index_t const cols = std::min(nr, nb - j);
           if (rows == mr && cols == nr)
-            gemm_tile(kc, ap, bp, ldb, c, g.ldc, add, std::make_index_sequence<B::mr>{});
+            gemm_tile<2>(kc, ap, bp, ldb, c, g.ldc, add, std::make_index_sequence<B::mr>{});
           else
             gemm_edge_tile(kc, ap, bp, ldb, c, g.ldc, add, rows, cols);
         }
