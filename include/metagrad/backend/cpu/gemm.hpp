@@ -109,7 +109,7 @@ void gemm_rows_tile(index_t kc, T const* a, T const* b, index_t ldb, T* c, index
                                     : tile[i * B::nr + std::size_t(j)];
 }
 
-/// A tile at the edge of C (rows < mr or cols < nr), with a kernel of as many rows as it has.
+/// A tile of fewer than mr rows or nr columns, with a kernel of as many rows as it has.
 template <class T>
 [[gnu::noinline]] inline void gemm_edge_tile(index_t kc, T const* a, T const* b, index_t ldb, T* c,
                                              index_t ldc, bool add, index_t rows, index_t cols) {
@@ -118,26 +118,6 @@ template <class T>
   }
   (std::make_index_sequence<gemm_blocking<T>::mr>{});
   by_rows[static_cast<std::size_t>(rows - 1)](kc, a, b, ldb, c, ldc, add, cols);
-}
-
-/// op(A)'s rows [0, m) and depth [p0, p0 + kc) into panels of mr rows: panel r holds, for each
-/// step p, rows r mr .. r mr + mr - 1 (zero past m). op(A)(i, p) is a[i lda + p], or a[p lda + i]
-/// when ta.
-template <class T>
-void gemm_pack_a(bool ta, T const* a, index_t lda, index_t m, index_t p0, index_t kc, T* out) {
-  constexpr index_t mr = gemm_blocking<T>::mr;
-  for (index_t i0 = 0; i0 < m; i0 += mr, out += mr * kc) {
-    index_t const rows = std::min(mr, m - i0);
-    if (rows < mr) std::fill_n(out, mr * kc, T(0));
-    if (ta) {
-      for (index_t p = 0; p < kc; ++p) std::copy_n(a + (p0 + p) * lda + i0, rows, out + p * mr);
-    } else {
-      for (index_t i = 0; i < rows; ++i) {
-        T const* row = a + (i0 + i) * lda + p0;
-        for (index_t p = 0; p < kc; ++p) out[p * mr + i] = row[p];
-      }
-    }
-  }
 }
 
 /// Swaps the upper h-wide half of each 2h-wide block of a with the lower half of b's: one step of
@@ -151,15 +131,17 @@ inline void gemm_swap_halves(V& a, V& b, std::index_sequence<X...>) {
   b = hi;
 }
 
-/// out[q ldo + r] = in[r ldi + q] for a block of lanes x lanes: lanes vector loads, log2(lanes)
-/// rounds of shuffles, lanes vector stores.
-template <class T>
-inline void gemm_transpose_block(T const* in, index_t ldi, T* out, index_t ldo) {
+/// out[q ldo + r] = in[r ldi + q] for r < rows (<= lanes; 0 for the rows past them) and q <
+/// lanes, each output row's first Width values: lanes vector loads, log2(lanes) rounds of
+/// shuffles, lanes stores.
+template <class T, int Width = gemm_blocking<T>::lanes>
+inline void gemm_transpose_block(T const* in, index_t ldi, index_t rows, T* out, index_t ldo) {
   using B = gemm_blocking<T>;
   using V = typename B::vector;
   constexpr int lanes = B::lanes;
+  static_assert(Width > 0 && Width <= lanes);
   V r[lanes];
-  for (int i = 0; i < lanes; ++i) r[i] = gemm_load<V>(in + i * ldi);
+  for (int i = 0; i < lanes; ++i) r[i] = i < rows ? gemm_load<V>(in + i * ldi) : V{};
   [&]<int... H>(std::integer_sequence<int, H...>) {
     (
         [&] {
@@ -171,7 +153,38 @@ inline void gemm_transpose_block(T const* in, index_t ldi, T* out, index_t ldo) 
         ...);
   }
   (std::make_integer_sequence<int, std::countr_zero(unsigned(lanes))>{});
-  for (int i = 0; i < lanes; ++i) gemm_store(out + i * ldo, r[i]);
+  for (int i = 0; i < lanes; ++i) std::memcpy(out + i * ldo, &r[i], Width * sizeof(T));
+}
+
+/// op(A)'s rows [0, m) and depth [p0, p0 + kc) into panels of h <= mr rows, mr values per step
+/// apart: panel r holds, for each step p, rows r h .. r h + h - 1 (the last panel fewer; a tile
+/// reads only the rows its panel has). op(A)(i, p) is a[i lda + p], or a[p lda + i] when ta.
+/// Untransposed, lanes steps at a time are transposed in registers, lanes rows at a time (the
+/// last group narrower when lanes does not divide mr).
+template <class T>
+void gemm_pack_a(bool ta, T const* a, index_t lda, index_t m, index_t h, index_t p0, index_t kc,
+                 T* out) {
+  using B = gemm_blocking<T>;
+  constexpr index_t mr = B::mr, lanes = B::lanes;
+  for (index_t i0 = 0; i0 < m; i0 += h, out += mr * kc) {
+    index_t const rows = std::min(h, m - i0);
+    if (ta) {
+      for (index_t p = 0; p < kc; ++p) std::copy_n(a + (p0 + p) * lda + i0, rows, out + p * mr);
+      continue;
+    }
+    index_t const whole = kc / lanes * lanes;
+    for (index_t p = 0; p < whole; p += lanes) [&]<std::size_t... G>(std::index_sequence<G...>) {
+        (gemm_transpose_block<T, int(std::min(lanes, mr - index_t(G) * lanes))>(
+             a + (i0 + index_t(G) * lanes) * lda + p0 + p, lda,
+             std::clamp(rows - index_t(G) * lanes, index_t{0}, lanes),
+             out + p * mr + index_t(G) * lanes, mr),
+         ...);
+      }
+    (std::make_index_sequence<std::size_t((mr + lanes - 1) / lanes)>{});
+    for (index_t p = whole; p < kc; ++p)
+      for (index_t i = 0; i < mr; ++i)
+        out[p * mr + i] = i < rows ? a[(i0 + i) * lda + p0 + p] : T(0);
+  }
 }
 
 /// op(B)'s depth [p0, p0 + kc) and columns [j0, j0 + nb) into panels of nr columns: panel r
@@ -190,7 +203,7 @@ void gemm_pack_b(bool tb, T const* b, index_t ldb, index_t p0, index_t kc, index
       index_t const groups = cols / lanes, whole = kc / lanes * lanes;
       for (index_t q = 0; q < groups; ++q)
         for (index_t p = 0; p < whole; p += lanes)
-          gemm_transpose_block<T>(b + (j0 + jp + q * lanes) * ldb + p0 + p, ldb,
+          gemm_transpose_block<T>(b + (j0 + jp + q * lanes) * ldb + p0 + p, ldb, lanes,
                                   out + p * nr + q * lanes, nr);
       for (index_t j = 0; j < cols; ++j) {
         T const* row = b + (j0 + jp + j) * ldb + p0;
@@ -234,22 +247,25 @@ void gemm_serial(gemm_args<T> const& g, T* work) {
       for (index_t i = 0; i < g.m; ++i) std::fill_n(g.c + i * g.ldc, g.n, T(0));
     return;
   }
+  // Rows spread evenly over the fewest panels of at most mr: 16 rows as 8 + 8, not 12 + 4 (a
+  // tile of few rows has too few accumulators to hide the FMAs' latency).
+  index_t const panels = (g.m + mr - 1) / mr, h = (g.m + panels - 1) / panels;
   T* const pa = work;
-  T* const pb = work + (g.m + mr - 1) / mr * mr * B::kc;
+  T* const pb = work + panels * mr * B::kc;
   bool const pack_b = g.tb;  // else B's rows are read in place, but for a last narrow panel
   for (index_t p0 = 0; p0 < g.k; p0 += B::kc) {
     index_t const kc = std::min(B::kc, g.k - p0);
     bool const add = g.add || p0 > 0;
-    gemm_pack_a(g.ta, g.a, g.lda, g.m, p0, kc, pa);
+    gemm_pack_a(g.ta, g.a, g.lda, g.m, h, p0, kc, pa);
     for (index_t j0 = 0; j0 < g.n; j0 += B::nc) {
       index_t const nb = std::min(B::nc, g.n - j0), full = nb / nr * nr;
       if (pack_b)
         gemm_pack_b(g.tb, g.b, g.ldb, p0, kc, j0, nb, pb);
       else if (full < nb)  // the last panel, narrower than a tile: padded
         gemm_pack_b(false, g.b, g.ldb, p0, kc, j0 + full, nb - full, pb + full * kc);
-      for (index_t i = 0; i < g.m; i += mr) {
-        T const* ap = pa + i * kc;
-        index_t const rows = std::min(mr, g.m - i);
+      for (index_t i = 0, panel = 0; i < g.m; i += h, ++panel) {
+        T const* ap = pa + panel * mr * kc;
+        index_t const rows = std::min(h, g.m - i);
         for (index_t j = 0; j < nb; j += nr) {
           bool const packed = pack_b || j == full;
           T const* bp = packed ? pb + j * kc : g.b + p0 * g.ldb + j0 + j;
