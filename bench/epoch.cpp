@@ -27,7 +27,7 @@
 #include "support/alloc_count.hpp"
 
 #if METAGRAD_BENCH_WITH_TORCH
-#include <torch/torch.h>
+#include "support/torch_threads.hpp"
 #endif
 
 namespace mg = metagrad;
@@ -135,7 +135,7 @@ struct torch_run {
 void check_agreement() {
   static bool const checked = [] {
     mg::set_num_threads(1);
-    torch::set_num_threads(1);
+    metagrad_bench::set_torch_threads(1);
     metagrad_run a;
     torch_run c(a.params);
     auto const& ds = train_set();
@@ -201,7 +201,7 @@ BENCHMARK(BM_epoch_mlp_metagrad)
 void BM_epoch_mlp_libtorch(benchmark::State& state) {
   if (!have_data()) return state.SkipWithError("Fashion-MNIST not installed");
   check_agreement();
-  torch::set_num_threads(static_cast<int>(state.range(0)));
+  metagrad_bench::set_torch_threads(static_cast<int>(state.range(0)));
   metagrad_run init;
   torch_run run(init.params);
   {
@@ -211,7 +211,7 @@ void BM_epoch_mlp_libtorch(benchmark::State& state) {
       benchmark::DoNotOptimize(loss);
     }
   }
-  torch::set_num_threads(1);
+  metagrad_bench::set_torch_threads(1);
   state.counters["threads"] = static_cast<double>(state.range(0));
 }
 BENCHMARK(BM_epoch_mlp_libtorch)

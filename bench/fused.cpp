@@ -26,7 +26,7 @@
 #include "support/alloc_count.hpp"
 
 #if METAGRAD_BENCH_WITH_TORCH
-#include <torch/torch.h>
+#include "support/torch_threads.hpp"
 #endif
 
 namespace mg = metagrad;
@@ -149,7 +149,7 @@ void check_agreement() {
         double(fwd_diff), double(grad_diff), double(grad_diff2), exact, rel_mg, rel_eg, rel_eg2);
     bool torch_ok = true;
 #if METAGRAD_BENCH_WITH_TORCH
-    torch::set_num_threads(1);
+    metagrad_bench::set_torch_threads(1);
     auto xt = input_torch();
     auto out_t = torch::empty({n}), s_t = torch::empty({n}), t_t = torch::empty({n});
     fwd_torch(out_t, s_t, t_t, xt);
@@ -273,7 +273,7 @@ BENCHMARK(BM_fused_grad_eigen_two_pass)->Unit(benchmark::kMicrosecond);
 #if METAGRAD_BENCH_WITH_TORCH
 void BM_fused_fwd_libtorch(benchmark::State& state) {
   check_agreement();
-  torch::set_num_threads(1);
+  metagrad_bench::set_torch_threads(1);
   auto x = input_torch();
   auto out = torch::empty({n}), s = torch::empty({n}), t = torch::empty({n});
   fwd_torch(out, s, t, x);  // warm-up
@@ -291,7 +291,7 @@ BENCHMARK(BM_fused_fwd_libtorch)->Unit(benchmark::kMicrosecond);
 
 void BM_fused_grad_libtorch(benchmark::State& state) {
   check_agreement();
-  torch::set_num_threads(1);
+  metagrad_bench::set_torch_threads(1);
   auto x = input_torch().requires_grad_(true);
   grad_torch(x);  // warm-up
   {

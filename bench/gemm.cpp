@@ -6,7 +6,7 @@
 //   - eigen:    c.noalias() = a * b with row-major Eigen matrices; Eigen::setNbThreads;
 //   - openblas: cblas_sgemm (when CMake finds libopenblas); openblas_set_num_threads;
 //   - libtorch: torch::mm_out into a preallocated tensor (when CMake finds Torch);
-//     torch::set_num_threads;
+//     torch::set_num_threads and OpenBLAS's count (support/torch_threads.hpp);
 //   - fma_peak_avx512 / fma_peak_avx2: 16 independent FMA chains on 512-bit (or 256-bit)
 //     registers, unrolled, one thread per benchmark thread: the GFLOP/s one core (or two) can
 //     reach at all. scripts/bench.sh prints each GEMM's fraction of it.
@@ -31,7 +31,7 @@
 extern "C" void openblas_set_num_threads(int);
 #endif
 #if METAGRAD_BENCH_WITH_TORCH
-#include <torch/torch.h>
+#include "support/torch_threads.hpp"
 #endif
 
 namespace mg = metagrad;
@@ -115,7 +115,7 @@ void check_agreement(mg::index_t n) {
   agree("openblas", n, c.data(), bc.data());
 #endif
 #if METAGRAD_BENCH_WITH_TORCH
-  torch::set_num_threads(1);
+  metagrad_bench::set_torch_threads(1);
   auto tc = torch::mm(as_torch(o.a), as_torch(o.b)).contiguous();
   agree("libtorch", n, c.data(), tc.data_ptr<float>());
 #endif
@@ -188,7 +188,7 @@ void BM_gemm_openblas(benchmark::State& state) {
 void BM_gemm_libtorch(benchmark::State& state) {
   auto n = static_cast<mg::index_t>(state.range(0));
   check_agreement(n);
-  torch::set_num_threads(static_cast<int>(state.range(1)));
+  metagrad_bench::set_torch_threads(static_cast<int>(state.range(1)));
   operands o(n);
   auto a = as_torch(o.a), b = as_torch(o.b);
   auto c = torch::empty({n, n});
@@ -201,7 +201,7 @@ void BM_gemm_libtorch(benchmark::State& state) {
       benchmark::ClobberMemory();
     }
   }
-  torch::set_num_threads(1);
+  metagrad_bench::set_torch_threads(1);
   set_flops(state, n);
 }
 #endif

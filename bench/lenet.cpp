@@ -11,7 +11,8 @@
 //     backward pass by hand (col2im for the second convolution's input gradient); preallocated
 //     buffers; Eigen::setNbThreads;
 //   - libtorch (when built with it): torch::nn::Sequential of Conv2d/ReLU/MaxPool2d/Flatten/
-//     Linear, cross_entropy, backward, torch::optim::SGD; torch::set_num_threads.
+//     Linear, cross_entropy, backward, torch::optim::SGD; torch::set_num_threads and OpenBLAS's
+//     count (support/torch_threads.hpp).
 // All start from the same parameters (metagrad's init, copied) and data; setup runs 3 steps of
 // each and aborts unless the losses agree to 1e-4, as bench/mlp.cpp does.
 
@@ -29,7 +30,7 @@
 #include "support/alloc_count.hpp"
 
 #if METAGRAD_BENCH_WITH_TORCH
-#include <torch/torch.h>
+#include "support/torch_threads.hpp"
 #endif
 
 namespace mg = metagrad;
@@ -354,7 +355,7 @@ void check_all() {
     metagrad_net a(data);
     eigen_net b(param_layers(a.params), data);
 #if METAGRAD_BENCH_WITH_TORCH
-    torch::set_num_threads(1);
+    metagrad_bench::set_torch_threads(1);
     torch_net c(param_layers(a.params), data);
     float lc = loss_after(c, 3);
 #endif
@@ -413,12 +414,12 @@ BENCHMARK(BM_lenet_b32_eigen)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->Us
 #if METAGRAD_BENCH_WITH_TORCH
 void BM_lenet_b32_libtorch(benchmark::State& state) {
   check_all();
-  torch::set_num_threads(static_cast<int>(state.range(0)));
+  metagrad_bench::set_torch_threads(static_cast<int>(state.range(0)));
   batch data(batch_size);
   metagrad_net init(data);
   torch_net net(param_layers(init.params), data);
   run(state, net);
-  torch::set_num_threads(1);
+  metagrad_bench::set_torch_threads(1);
 }
 BENCHMARK(BM_lenet_b32_libtorch)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
 #endif

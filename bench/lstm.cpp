@@ -12,7 +12,8 @@
 //     whole sequence in two GEMMs after the backward sweep; Eigen::setNbThreads;
 //   - libtorch (when built with it): torch::nn::LSTM(LSTMOptions(32, 64).batch_first(true)),
 //     out.select(1, 31), torch::nn::Linear, cross_entropy, backward, torch::optim::SGD;
-//     torch::set_num_threads.
+//     torch::set_num_threads and OpenBLAS's count
+//     (support/torch_threads.hpp).
 // All start from the same parameters (metagrad's PyTorch-style init, copied) and data; setup
 // runs 3 steps of each and aborts unless the losses agree to 1e-4 (relative), as bench/mlp.cpp,
 // and the parameters after them to 1e-5 (the loss alone would miss, e.g., a W_hh step half as
@@ -29,7 +30,7 @@
 #include "support/alloc_count.hpp"
 
 #if METAGRAD_BENCH_WITH_TORCH
-#include <torch/torch.h>
+#include "support/torch_threads.hpp"
 #endif
 
 namespace mg = metagrad;
@@ -319,7 +320,7 @@ void check_all() {
     mg::set_num_threads(1);
     Eigen::setNbThreads(1);
 #if METAGRAD_BENCH_WITH_TORCH
-    torch::set_num_threads(1);
+    metagrad_bench::set_torch_threads(1);
     torch_net c(view(a.params), data);
     float lc = loss_after(c, 3);
 #endif
@@ -385,12 +386,12 @@ BENCHMARK(BM_lstm_eigen)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseReal
 #if METAGRAD_BENCH_WITH_TORCH
 void BM_lstm_libtorch(benchmark::State& state) {
   check_all();
-  torch::set_num_threads(static_cast<int>(state.range(0)));
+  metagrad_bench::set_torch_threads(static_cast<int>(state.range(0)));
   batch data;
   metagrad_net init(data);
   torch_net net(view(init.params), data);
   run(state, net);
-  torch::set_num_threads(1);
+  metagrad_bench::set_torch_threads(1);
 }
 BENCHMARK(BM_lstm_libtorch)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
 #endif

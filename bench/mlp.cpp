@@ -10,7 +10,8 @@
 //     features), preallocated buffers, GEMMs that read the transposes in place, a stable
 //     softmax-CE, gradients in buffers and then the SGD update; Eigen::setNbThreads;
 //   - libtorch (when built with it): torch::nn::Sequential of Linear/ReLU, cross_entropy,
-//     backward, torch::optim::SGD; torch::set_num_threads.
+//     backward, torch::optim::SGD; torch::set_num_threads and OpenBLAS's count
+//     (support/torch_threads.hpp).
 // All start from the same parameters (metagrad's PyTorch-style init, copied) and data; setup runs
 // 3 steps of each and aborts unless the losses agree, so the timings compare the same work.
 
@@ -28,7 +29,7 @@
 #include "support/alloc_count.hpp"
 
 #if METAGRAD_BENCH_WITH_TORCH
-#include <torch/torch.h>
+#include "support/torch_threads.hpp"
 #endif
 
 namespace mg = metagrad;
@@ -241,7 +242,7 @@ void check_same_loss(char const* task, Model m, mg::index_t n) {
   eigen_net b(dense_layers(a.params), data);
   mg::set_num_threads(1);
 #if METAGRAD_BENCH_WITH_TORCH
-  torch::set_num_threads(1);
+  metagrad_bench::set_torch_threads(1);
   torch_net c(dense_layers(a.params), data);
   float lc = loss_after(c, 3);
 #endif
@@ -315,12 +316,12 @@ void bench_eigen(benchmark::State& state, Model m, mg::index_t n) {
 template <class Model, class Params>
 void bench_libtorch(benchmark::State& state, Model m, mg::index_t n) {
   check_all();
-  torch::set_num_threads(static_cast<int>(state.range(0)));
+  metagrad_bench::set_torch_threads(static_cast<int>(state.range(0)));
   batch data(n);
   metagrad_net<Model, Params> init(m, data);
   torch_net net(dense_layers(init.params), data);
   run(state, net);
-  torch::set_num_threads(1);
+  metagrad_bench::set_torch_threads(1);
 }
 #endif
 
