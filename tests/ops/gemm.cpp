@@ -18,10 +18,11 @@ namespace {
 /// One product: op(A) (m x k) op(B) (k x n) into C (m x n), each with a row stride wider than
 /// its rows (the padding must stay untouched). Returns C and checks it against the triple loop.
 template <class T>
-std::vector<T> check_product(bool ta, bool tb, bool add, index_t m, index_t n, index_t k) {
+std::vector<T> check_product(bool ta, bool tb, bool add, index_t m, index_t n, index_t k,
+                             index_t b_pad = 1) {
   std::mt19937 gen(static_cast<unsigned>(m * 131 + n * 17 + k * 3 + ta + 2 * tb + 4 * add));
   std::uniform_real_distribution<double> d(-1, 1);
-  index_t const lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2;
+  index_t const lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + b_pad, ldc = n + 2;
   std::vector<T> a(static_cast<std::size_t>((ta ? k : m) * lda)),
       b(static_cast<std::size_t>((tb ? n : k) * ldb)), c(static_cast<std::size_t>(m * ldc));
   for (auto& v : a) v = static_cast<T>(d(gen));
@@ -69,6 +70,12 @@ TEST_CASE("gemm: every transpose and edge against a triple loop, float") {
   // More than one block of columns (nc).
   check_product<float>(false, false, false, 5, B::nc + B::nr + 3, 20);
   check_product<float>(false, true, true, 5, B::nc + 1, 20);
+  // B's rows 2 KB apart and many row panels: B is packed although not transposed.
+  for (bool add : {false, true}) {
+    check_product<float>(false, false, add, 6 * B::mr + 1, 500, 40, 12);
+    check_product<double>(false, false, add, 6 * mg::detail::gemm_blocking<double>::mr + 1, 250, 40,
+                          6);
+  }
 }
 
 TEST_CASE("gemm: every transpose and edge against a triple loop, double") {
