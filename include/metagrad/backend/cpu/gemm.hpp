@@ -364,14 +364,21 @@ void eigen_product(C& out, A const& a, B const& b) {
     out.noalias() = product;
 }
 
+/// Whether dense_product uses gemm() for T: float and double, compiled for AVX or wider. On the
+/// SSE2 baseline (no -march), Eigen's GEMM measured 2-8% faster than this one's 6 x 8 tile
+/// (docs/performance.md, 2026-12-06 stop 20), so it keeps those products.
+template <class T>
+inline constexpr bool uses_own_gemm = std::is_floating_point_v<T> &&
+                                      sizeof(T) <= 8 && gemm_blocking<T>::vector_bytes >= 32;
+
 /// c = op(a) op(b), or c += op(a) op(b) when Add; a is ar x ac, b br x bc, c contiguous, all
 /// row-major: the linked BLAS (METAGRAD_CBLAS) from blas_min_work multiply-adds, else
-/// metagrad's GEMM for float and double, else Eigen's (other element types).
+/// metagrad's GEMM (uses_own_gemm), else Eigen's.
 template <bool TA, bool TB, bool Add, class T>
 void dense_product(T* c, T const* a, index_t ar, index_t ac, T const* b, index_t br, index_t bc) {
   index_t const m = TA ? ac : ar, n = TB ? br : bc, k = TA ? ar : ac;
-  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-    if (blas_gemm<TA, TB, Add>(c, a, ar, ac, b, br, bc)) return;
+  if (blas_gemm<TA, TB, Add>(c, a, ar, ac, b, br, bc)) return;
+  if constexpr (uses_own_gemm<T>) {
     gemm<T>({TA, TB, Add, m, n, k, a, ac, b, bc, c, n});
   } else {
     using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
