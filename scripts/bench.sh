@@ -141,7 +141,8 @@ print("ratio = contender / metagrad: above 1 means metagrad is faster")
 # busy machine it counts the time other jobs hold the core), and by CPU time (flops / CPU time of
 # the timing thread: the undisturbed figure, exact for one thread; at 2 threads the worker
 # thread's CPU time is not counted, so only the wall-time figure is meaningful there). The peak
-# of t threads is t times one core's (the FMA loop runs on t threads at once).
+# of t threads is the FMA loop's GFLOPS run on t threads at once (Google Benchmark sums a rate
+# counter over the threads: it is already all t cores' figure).
 def cpu_seconds(b):
     return b["cpu_time"] * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
 peak = {}
@@ -152,7 +153,7 @@ for isa in ("avx2", "avx512"):  # the widest one measured wins
             t = int(m.group(1))
             # by CPU time for one thread only (how a busy machine splits CPU time among the
             # benchmark's threads is not reliable)
-            peak[t] = (isa, t * b["GFLOPS"],
+            peak[t] = (isa, b["GFLOPS"],
                        b["flop_per_iter"] * 1e-9 / cpu_seconds(b) if t == 1 else float("nan"))
 gemm = {}
 for name, b in medians.items():
