@@ -71,6 +71,12 @@ TEST_CASE("gemm: every transpose and edge against a triple loop, float") {
   // More than one block of columns (nc).
   check_product<float>(false, false, false, 5, B::nc + B::nr + 3, 20);
   check_product<float>(false, true, true, 5, B::nc + 1, 20);
+  // Empty products (a batch of no rows) leave C as it is.
+  for (int f = 0; f < 8; ++f) {
+    check_product<float>(f & 1, f & 2, f & 4, 0, 7, 5);
+    check_product<float>(f & 1, f & 2, f & 4, 7, 0, 5);
+    check_product<float>(f & 1, f & 2, f & 4, 0, 0, 0);
+  }
   // B's rows 2 KB apart and many row panels: B is packed although not transposed.
   for (bool add : {false, true}) {
     check_product<float>(false, false, add, 6 * B::mr + 1, 500, 40, 12);

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
 // metagrad's GEMM for the cpu policy: C = op(A) op(B), or C += op(A) op(B), row-major, float or
 // double, op a transpose or not. The scheme of GotoBLAS and BLIS:
-//   - for each slice of kc along the depth, op(A)'s rows are packed into panels of mr rows
-//     (k-major, zero-padded), and for each block of nc columns op(B) into panels of nr columns;
+//   - for each slice of kc along the depth, op(A)'s rows are packed into panels of at most mr
+//     rows (k-major); op(B) is read in place, or packed into panels of nr columns (transposed,
+//     or rows 2 KB-multiples apart), block by block of nc columns;
 //   - a register tile of mr x nr accumulators (two vectors per row) is updated by one broadcast
 //     of A and two vector loads of B per step of depth: an A panel (mr x kc) stays in L1 while
 //     the block of B panels (kc x nc) streams from L2.
 // Vectors are g++/clang vector extensions as wide as the instruction set compiled for (AVX-512,
-// AVX, else SSE): 12 x 32 floats with AVX-512's 32 registers, 6 x 16 with AVX's 16. Eigen's own
-// GEMM reaches about 70% of the FMA peak on AVX-512 (docs/performance.md); this one over 85%.
+// AVX, else SSE): 12 x 32 floats with AVX-512's 32 registers, 6 x 16 with AVX's 16. On this
+// project's AVX-512 machines Eigen's GEMM reaches 61-69% of the FMA peak and this one 89-94%
+// (docs/performance.md, 2026-12-06 stop 20); on the SSE2 baseline Eigen's is a little faster,
+// and dense_product keeps it there (uses_own_gemm).
 // The code is a template on the element type only (transposes, sizes and strides are run-time),
 // so a program compiles it once per type whatever its shapes.
 #pragma once
@@ -89,8 +92,9 @@ inline void gemm_tile(index_t kc, T const* __restrict a, T const* __restrict b, 
 }
 
 /// A tile of R rows (R <= mr: A's panel still mr values per step) and `cols` columns: straight
-/// into C when cols fills its vectors, else into a buffer (the packed panels are zero-padded),
-/// then its valid part into C. Edges of at most one vector's width take the one-vector kernel.
+/// into C when cols fills its vectors, else into a buffer (a narrow B panel is packed
+/// zero-padded), then its valid part into C. Edges of at most one vector's width take the
+/// one-vector kernel.
 template <class T, std::size_t R>
 void gemm_rows_tile(index_t kc, T const* a, T const* b, index_t ldb, T* c, index_t ldc, bool add,
                     index_t cols) {
@@ -242,6 +246,7 @@ template <class T>
 void gemm_serial(gemm_args<T> const& g, T* work) {
   using B = gemm_blocking<T>;
   constexpr index_t mr = B::mr, nr = B::nr;
+  if (g.m == 0 || g.n == 0) return;
   if (g.k == 0) {
     if (!g.add)
       for (index_t i = 0; i < g.m; ++i) std::fill_n(g.c + i * g.ldc, g.n, T(0));
