@@ -47,6 +47,9 @@ TEST_CASE("views over a raw pointer and a span enter graphs without copying") {
   CHECK_THROWS_AS(
       (mg::tensor_view<float, mg::shape<mg::dyn, 4>>(std::span<float const>(data), {{2, 4}})),
       mg::shape_error);
+  // Extents that a static axis does not allow: the message names both.
+  CHECK_THROWS_WITH_AS((mg::tensor_view<float, mg::shape<2, 3>>(data.data(), {{3, 2}})),
+                       doctest::Contains("do not fit the static shape"), mg::shape_error);
 }
 
 TEST_CASE("views over Eigen matrices, row- and column-major, and their gradients") {

@@ -14,11 +14,22 @@ namespace metagrad {
 
 namespace detail {
 template <class Shape>
-extents<Shape::rank> checked_extents(extents<Shape::rank> e, char const* what) {
+[[noreturn, gnu::cold, gnu::noinline]] void throw_extents_misfit(extents<Shape::rank> const& e,
+                                                                 char const* what) {
+  throw shape_error(std::string(what) + ": extents " + to_string(e) +
+                    " do not fit the static shape " + shape_string<Shape>());
+}
+
+/// e, checked against Shape's static extents. Inline, with the message built out of line: every
+/// view of a computed value passes here (a trace's cached nodes, the reverse pass's cotangents),
+/// and as one call with the throw inside it was a tenth of the OR-gate step.
+template <class Shape>
+inline extents<Shape::rank> checked_extents(extents<Shape::rank> e, char const* what) {
+  bool fits = true;
   for (std::size_t i = 0; i < Shape::rank; ++i)
-    if (Shape::dims[i] != dyn && Shape::dims[i] != e[i])
-      throw shape_error(std::string(what) + ": extents " + to_string(e) +
-                        " do not fit the static shape " + shape_string<Shape>());
+    fits &= Shape::dims[i] == dyn || Shape::dims[i] == e[i];
+  if (!fits) [[unlikely]]
+    throw_extents_misfit<Shape>(e, what);
   return e;
 }
 }  // namespace detail
@@ -37,13 +48,10 @@ struct tensor_view : expr_tag {
   extents<rank> ext = static_extents<Shape>();
 
   tensor_view() = default;
-  explicit tensor_view(T const* p)
-    requires Shape::is_static
-      : ptr(p) {}
-  tensor_view(T const* p, extents<rank> e) : ptr(p), ext(detail::checked_extents<Shape>(e, "tensor_view")) {}
-  explicit tensor_view(std::span<T const> s)
-    requires Shape::is_static
-      : ptr(s.data()) {
+  explicit tensor_view(T const* p) requires Shape::is_static : ptr(p) {}
+  tensor_view(T const* p, extents<rank> e)
+      : ptr(p), ext(detail::checked_extents<Shape>(e, "tensor_view")) {}
+  explicit tensor_view(std::span<T const> s) requires Shape::is_static : ptr(s.data()) {
     if (static_cast<index_t>(s.size()) != Shape::static_size)
       throw shape_error("tensor_view: span has " + std::to_string(s.size()) +
                         " elements, the shape " + shape_string<Shape>() + " needs " +
@@ -103,7 +111,9 @@ inline constexpr bool is_constant<constant<T, S, D>> = true;
 
 /// Views and everything that evaluates as one (autodiff's cached nodes).
 template <class E>
-concept view_leaf = tensor_expression<E> && requires { std::remove_cvref_t<E>::is_view_leaf; };
+concept view_leaf = tensor_expression<E> && requires {
+  std::remove_cvref_t<E>::is_view_leaf;
+};
 
 template <class E>
 inline constexpr bool is_leaf = view_leaf<E> || is_zero<E> || is_constant<E>;
