@@ -2,9 +2,9 @@
 // matmul on cpu: one GEMM per batch entry (batch axes broadcast with stride 0); (B..,M,K) x (K,N)
 // with no batch on the rhs is one GEMM of (B..·M, K) x (K, N). Which GEMM:
 //   - static operands of at most 64 elements: Eigen's unrolled fixed-size product;
-//   - float and double: metagrad's own (gemm.hpp), or, built with METAGRAD_CBLAS (config.hpp)
-//     and from blas_min_work multiply-adds, the linked BLAS's cblas_?gemm;
-//   - other element types: Eigen's GEMM on row-major maps.
+//   - the others: detail::dense_product (gemm.hpp), which conv2d uses too: the linked BLAS when
+//     built with METAGRAD_CBLAS, metagrad's own GEMM for float and double compiled for AVX or
+//     wider, else Eigen's.
 #pragma once
 #include <Eigen/Core>
 #include <type_traits>
