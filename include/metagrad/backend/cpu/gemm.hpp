@@ -233,12 +233,19 @@ struct gemm_args {
   index_t ldc;
 };
 
+/// Packing memory for A's panels of m rows (one depth slice); B's block follows it.
+template <class T>
+constexpr index_t gemm_a_pack_size(index_t m) {
+  using B = gemm_blocking<T>;
+  return (m + B::mr - 1) / B::mr * B::mr * B::kc;
+}
+
 /// Packing memory one thread needs for a GEMM of m rows (A: every row of one depth slice; B: one
 /// block).
 template <class T>
 constexpr index_t gemm_pack_size(index_t m) {
   using B = gemm_blocking<T>;
-  return (m + B::mr - 1) / B::mr * B::mr * B::kc + B::kc * B::nc;
+  return gemm_a_pack_size<T>(m) + B::kc * B::nc;
 }
 
 /// The GEMM on the calling thread, with packing memory `work` (gemm_pack_size(m) elements).
@@ -256,7 +263,7 @@ void gemm_serial(gemm_args<T> const& g, T* work) {
   // tile of few rows has too few accumulators to hide the FMAs' latency).
   index_t const panels = (g.m + mr - 1) / mr, h = (g.m + panels - 1) / panels;
   T* const pa = work;
-  T* const pb = work + panels * mr * B::kc;
+  T* const pb = work + gemm_a_pack_size<T>(g.m);
   // B's rows are read in place (but for a last narrow panel), unless transposed, or unless
   // they are a multiple of 2 KB apart and many row panels reuse them: then the rows of a panel
   // fall into a few cache sets and evict each other (AVX2, n = 1024: 88 GFLOP/s in place, 120
@@ -323,6 +330,10 @@ void gemm(gemm_args<T> const& g) {
   });
 }
 
+/// The element types of a BLAS GEMM (sgemm, dgemm), and of this file's.
+template <class T>
+inline constexpr bool blas_element = std::is_same_v<T, float> || std::is_same_v<T, double>;
+
 /// Multiply-adds from which a GEMM goes to the BLAS (when built with METAGRAD_CBLAS).
 inline constexpr index_t blas_min_work = index_t{32} * 32 * 32;
 
@@ -333,7 +344,7 @@ bool blas_gemm([[maybe_unused]] T* c, [[maybe_unused]] T const* a, [[maybe_unuse
                [[maybe_unused]] index_t ac, [[maybe_unused]] T const* b,
                [[maybe_unused]] index_t br, [[maybe_unused]] index_t bc) {
 #if METAGRAD_CBLAS
-  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+  if constexpr (blas_element<T>) {
     index_t const m = TA ? ac : ar, k = TA ? ar : ac, n = TB ? br : bc;
     if (m * n * k < blas_min_work) return false;
     auto const ta = TA ? CblasTrans : CblasNoTrans, tb = TB ? CblasTrans : CblasNoTrans;
@@ -373,8 +384,7 @@ void eigen_product(C& out, A const& a, B const& b) {
 /// SSE2 baseline (no -march), Eigen's GEMM measured 2-8% faster than this one's 6 x 8 tile
 /// (docs/performance.md, 2026-12-06 stop 20), so it keeps those products.
 template <class T>
-inline constexpr bool uses_own_gemm = std::is_floating_point_v<T> &&
-                                      sizeof(T) <= 8 && gemm_blocking<T>::vector_bytes >= 32;
+inline constexpr bool uses_own_gemm = gemm_blocking<T>::vector_bytes >= 32 && blas_element<T>;
 
 /// c = op(a) op(b), or c += op(a) op(b) when Add; a is ar x ac, b br x bc, c contiguous, all
 /// row-major: the linked BLAS (METAGRAD_CBLAS) from blas_min_work multiply-adds, else
