@@ -200,20 +200,23 @@ void gemm_pack_b(bool tb, T const* b, index_t ldb, index_t p0, index_t kc, index
   constexpr index_t nr = gemm_blocking<T>::nr, lanes = gemm_blocking<T>::lanes;
   for (index_t jp = 0; jp < nb; jp += nr, out += nr * kc) {
     index_t const cols = std::min(nr, nb - jp);
-    if (cols < nr) std::fill_n(out, nr * kc, T(0));
     if (tb) {
-      // Whole groups of lanes columns by lanes x lanes transposes in registers, the rest (the
-      // depth past the last whole block, the columns past the last whole group) one by one.
-      index_t const groups = cols / lanes, whole = kc / lanes * lanes;
+      // Groups of lanes columns (the last one narrower) by lanes x lanes transposes in
+      // registers, which write zeros past the group's columns; the columns past the groups and
+      // the depth past the last whole block, one by one.
+      index_t const groups = (cols + lanes - 1) / lanes, whole = kc / lanes * lanes;
       for (index_t q = 0; q < groups; ++q)
         for (index_t p = 0; p < whole; p += lanes)
-          gemm_transpose_block<T>(b + (j0 + jp + q * lanes) * ldb + p0 + p, ldb, lanes,
-                                  out + p * nr + q * lanes, nr);
-      for (index_t j = 0; j < cols; ++j) {
-        T const* row = b + (j0 + jp + j) * ldb + p0;
-        for (index_t p = j < groups * lanes ? whole : 0; p < kc; ++p) out[p * nr + j] = row[p];
-      }
+          gemm_transpose_block<T>(b + (j0 + jp + q * lanes) * ldb + p0 + p, ldb,
+                                  std::min(lanes, cols - q * lanes), out + p * nr + q * lanes, nr);
+      if (groups * lanes < nr)
+        for (index_t p = 0; p < whole; ++p)
+          std::fill_n(out + p * nr + groups * lanes, nr - groups * lanes, T(0));
+      for (index_t p = whole; p < kc; ++p)
+        for (index_t j = 0; j < nr; ++j)
+          out[p * nr + j] = j < cols ? b[(j0 + jp + j) * ldb + p0 + p] : T(0);
     } else {
+      if (cols < nr) std::fill_n(out, nr * kc, T(0));
       for (index_t p = 0; p < kc; ++p)
         std::copy_n(b + (p0 + p) * ldb + j0 + jp, cols, out + p * nr);
     }
