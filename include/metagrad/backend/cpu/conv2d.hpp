@@ -16,29 +16,6 @@ namespace metagrad {
 
 namespace detail {
 
-/// out[k] = in[k] (Add: out[k] += in[k]) for k < n, for the short rows of im2col and col2im (an
-/// output row: 10 to 28 values in LeNet): 32-byte pieces (16 on SSE), then one 16-byte piece,
-/// then single values. std::copy_n called memmove for each row (12% of a LeNet step), and col2im's
-/// element loop did not vectorize.
-template <bool Add, class T>
-inline void short_rows(T const* in, index_t n, T* out) {
-  // 32 bytes where the instruction set has such vectors (as a value of an SSE build, one would
-  // change the ABI).
-  constexpr int wide = std::min(32, gemm_blocking<T>::vector_bytes);
-  typedef T V2 __attribute__((vector_size(wide)));
-  typedef T V1 __attribute__((vector_size(16)));
-  auto piece = [&]<class V>(index_t k, V*) {
-    V v = gemm_load<V>(in + k);
-    if constexpr (Add) v += gemm_load<V>(out + k);
-    gemm_store(out + k, v);
-  };
-  constexpr index_t l2 = wide / index_t(sizeof(T)), l1 = 16 / index_t(sizeof(T));
-  index_t k = 0;
-  for (; k + l2 <= n; k += l2) piece(k, static_cast<V2*>(nullptr));
-  if (k + l1 <= n) piece(k, static_cast<V1*>(nullptr)), k += l1;
-  for (; k < n; ++k) out[k] = Add ? out[k] + in[k] : in[k];
-}
-
 /// Run-time geometry of one conv2d: x (N,C,H,W), w (O,C/G,KH,KW), y (N,O,OH,OW).
 struct conv2d_geometry {
   index_t n, c, h, w, o, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, groups;
