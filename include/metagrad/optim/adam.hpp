@@ -12,37 +12,39 @@
 namespace metagrad::optim {
 
 namespace detail {
-/// The Adam update of one leaf; decoupled selects AdamW's weight decay.
+/// The Adam update of one leaf; decoupled selects AdamW's weight decay. The options change
+/// which tensors the passes read, never the passes' expressions: L2 decay computes the decayed
+/// gradient into scratch memory first (as torch does) and the passes read it as the gradient,
+/// and AMSGrad's update reads the running maximum where Adam's reads v. Each expression is a
+/// kernel the compiler instantiates (and optimizes) whichever options a program runs with:
+/// spelled once per form, 10 kernels became 7.
 template <class Opt, class T, class P, class G>
-void adam_leaf(Opt& o, T* dst, P const& p, G const& g, std::size_t i, bool decoupled) {
-  T wd = static_cast<T>(o.weight_decay);
+void adam_leaf(Opt& o, T* dst, P const& p, G const& g_in, std::size_t i, bool decoupled) {
   if (o.weight_decay != 0 && decoupled)
     evaluate_into(dst, p * static_cast<T>(1 - o.lr * o.weight_decay));
-  bool l2 = o.weight_decay != 0 && !decoupled;
+  metagrad::detail::scratch_scope scope;
+  G g = g_in;
+  if (o.weight_decay != 0 && !decoupled) {
+    T* d = metagrad::detail::scratch::take<T>(static_cast<std::size_t>(p.size()));
+    evaluate_into(d, g_in + static_cast<T>(o.weight_decay) * p);
+    g = G(d, g_in.ext);
+  }
   auto m = o.state.view(0, i, p);
   auto v = o.state.view(1, i, p);
-  // The L2-decayed gradient, re-read in each pass: p changes only in the last one.
-  if (l2)
-    lerp_into(o.state.template data<T>(0, i), m, g + wd * p, 1 - o.beta1);
-  else
-    lerp_into(o.state.template data<T>(0, i), m, g, 1 - o.beta1);
+  lerp_into(o.state.template data<T>(0, i), m, g, 1 - o.beta1);
   T b2 = static_cast<T>(o.beta2), one_b2 = static_cast<T>(1 - o.beta2);
-  if (l2)
-    evaluate_into(o.state.template data<T>(1, i), v * b2 + one_b2 * (g + wd * p) * (g + wd * p));
-  else
-    evaluate_into(o.state.template data<T>(1, i), v * b2 + one_b2 * g * g);
+  evaluate_into(o.state.template data<T>(1, i), v * b2 + one_b2 * g * g);
   auto step = static_cast<double>(o.state.step);
   double bc1 = 1 - std::pow(o.beta1, step), bc2 = 1 - std::pow(o.beta2, step);
   T neg_step = static_cast<T>(-(o.lr / bc1)), bc2_sqrt = static_cast<T>(std::sqrt(bc2));
   T eps = static_cast<T>(o.eps);
-  // torch's addcdiv: p + (value * m) / denom, in that order.
+  auto denominator = v;
   if (o.amsgrad) {
-    auto vmax = o.state.view(2, i, p);
-    evaluate_into(o.state.template data<T>(2, i), maximum(vmax, v));
-    evaluate_into(dst, p + neg_step * m / (sqrt(vmax) / bc2_sqrt + eps));
-  } else {
-    evaluate_into(dst, p + neg_step * m / (sqrt(v) / bc2_sqrt + eps));
+    denominator = o.state.view(2, i, p);
+    evaluate_into(o.state.template data<T>(2, i), maximum(denominator, v));
   }
+  // torch's addcdiv: p + (value * m) / denom, in that order.
+  evaluate_into(dst, p + neg_step * m / (sqrt(denominator) / bc2_sqrt + eps));
 }
 
 /// The state kinds of Adam and AdamW.
