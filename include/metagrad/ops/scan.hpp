@@ -38,6 +38,7 @@
 #include "../autodiff/backward.hpp"
 #include "../autodiff/forward.hpp"
 #include "../autodiff/trace.hpp"
+#include "../eval/invariant.hpp"
 #include "add.hpp"
 
 namespace metagrad {
@@ -131,6 +132,8 @@ void scan_forward(T* dst, H0 const& h0, XS const& xs, P const&... p) {
   // Inside a reverse-mode transformation, each step's values are kept for the reverse sweep.
   residual_recorder<scan_traced_step<Cell, HV, XV, P...>> saved(dst,
                                                                 static_cast<std::size_t>(steps));
+  // No step writes the parameters: kernels may keep work derived from them across the steps.
+  invariant_scope invariant(p...);
   for (index_t t = 0; t < steps; ++t) {
     scratch_scope scope;
     HV h(t == 0 ? h0.ptr : dst + (t - 1) * bc, h0.ext);
@@ -158,6 +161,7 @@ void scan_tangent_sweep(T* dst, Args const& a, std::index_sequence<I...> is) {
                          device_t<std::remove_cvref_t<decltype(h0)>>>;
   index_t steps = xs.ext[0], b = xs.ext[1], d = xs.ext[2], bc = h0.ext.size();
   std::tuple<std::tuple_element_t<3 + I, Args> const&...> params{std::get<3 + I>(a)...};
+  invariant_scope invariant(std::get<3 + I>(a)...);  // as in scan_forward
   for (index_t t = 0; t < steps; ++t) {
     scratch_scope scope;
     HV h(t == 0 ? h0.ptr : y.ptr + (t - 1) * bc, h0.ext);

@@ -19,11 +19,14 @@
 #include <array>
 #include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "../../config.hpp"
+#include "../../eval/invariant.hpp"
 #include "../../eval/scratch.hpp"
 #include "threads.hpp"
 #if METAGRAD_CBLAS
@@ -261,6 +264,58 @@ struct gemm_args {
   index_t ldc;
 };
 
+/// Packed blocks of B kept across the calls of a loop whose op(B) lies in invariant memory
+/// (eval/invariant.hpp), per thread and element type: dropped when the invariant ranges change.
+/// The buffers keep their capacity, so a loop run again allocates nothing.
+template <class T>
+struct gemm_kept_packs {
+  struct entry {
+    T const* b;
+    index_t ldb, p0, kc, j0, nb;
+    bool tb;
+    std::size_t offset;
+  };
+  std::uint64_t epoch = 0;
+  std::vector<entry> entries;
+  std::vector<T> data;
+
+  static gemm_kept_packs& local() {
+    thread_local gemm_kept_packs k;
+    return k;
+  }
+};
+
+/// op(B)'s block of depth [p0, p0 + kc) and columns [j0, j0 + nb), packed (gemm_pack_b) into
+/// out; or, when op(B) lies in invariant memory, packed once into gemm_kept_packs and reused by
+/// the loop's later calls.
+template <class T>
+T const* gemm_packed_b(gemm_args<T> const& g, index_t p0, index_t kc, index_t j0, index_t nb,
+                       T* out) {
+  auto const& inv = invariant_memory::local();
+  index_t const rows = g.tb ? g.n : g.k, cols = g.tb ? g.k : g.n;
+  if (inv.ranges.empty() ||
+      !inv.holds(g.b, static_cast<std::size_t>((rows - 1) * g.ldb + cols) * sizeof(T))) {
+    gemm_pack_b(g.tb, g.b, g.ldb, p0, kc, j0, nb, out);
+    return out;
+  }
+  auto& kept = gemm_kept_packs<T>::local();
+  if (kept.epoch != inv.epoch) {
+    kept.entries.clear();
+    kept.data.clear();
+    kept.epoch = inv.epoch;
+  }
+  for (auto const& e : kept.entries)
+    if (e.b == g.b && e.ldb == g.ldb && e.tb == g.tb && e.p0 == p0 && e.kc == kc && e.j0 == j0 &&
+        e.nb == nb)
+      return kept.data.data() + e.offset;
+  constexpr index_t nr = gemm_blocking<T>::nr;
+  std::size_t const at = kept.data.size();
+  kept.data.resize(at + static_cast<std::size_t>((nb + nr - 1) / nr * nr * kc));
+  gemm_pack_b(g.tb, g.b, g.ldb, p0, kc, j0, nb, kept.data.data() + at);
+  kept.entries.push_back({g.b, g.ldb, p0, kc, j0, nb, g.tb, at});
+  return kept.data.data() + at;
+}
+
 /// Packing memory for A's panels of m rows (one depth slice); B's block follows it.
 template <class T>
 constexpr index_t gemm_a_pack_size(index_t m) {
@@ -304,8 +359,9 @@ void gemm_serial(gemm_args<T> const& g, T* work) {
     gemm_pack_a(g.ta, g.a, g.lda, g.m, h, p0, kc, pa);
     for (index_t j0 = 0; j0 < g.n; j0 += B::nc) {
       index_t const nb = std::min(B::nc, g.n - j0), full = nb / nr * nr;
+      T const* bb = pb;  // the block's packed panels
       if (pack_b)
-        gemm_pack_b(g.tb, g.b, g.ldb, p0, kc, j0, nb, pb);
+        bb = gemm_packed_b(g, p0, kc, j0, nb, pb);
       else if (full < nb)  // the last panel, narrower than a tile: padded
         gemm_pack_b(false, g.b, g.ldb, p0, kc, j0 + full, nb - full, pb + full * kc);
       for (index_t i = 0, panel = 0; i < g.m; i += h, ++panel) {
@@ -313,7 +369,7 @@ void gemm_serial(gemm_args<T> const& g, T* work) {
         index_t const rows = std::min(h, g.m - i);
         for (index_t j = 0; j < nb; j += nr) {
           bool const packed = pack_b || j == full;
-          T const* bp = packed ? pb + j * kc : g.b + p0 * g.ldb + j0 + j;
+          T const* bp = packed ? bb + j * kc : g.b + p0 * g.ldb + j0 + j;
           index_t const ldb = packed ? nr : g.ldb;
           T* c = g.c + i * g.ldc + j0 + j;
           index_t const cols = std::min(nr, nb - j);
