@@ -200,8 +200,14 @@ void gemm_pack_a(bool ta, T const* a, index_t lda, index_t m, index_t h, index_t
   for (index_t i0 = 0; i0 < m; i0 += h, out += mr * kc) {
     index_t const rows = std::min(h, m - i0);
     if (ta) {
-      for (index_t p = 0; p < kc; ++p)
-        short_rows<false>(a + (p0 + p) * lda + i0, rows, out + p * mr);
+      // A step's rows are contiguous: a whole panel's as one copy of a size known at compile
+      // time (inline vector moves), a narrower one's in pieces.
+      if (rows == mr)
+        for (index_t p = 0; p < kc; ++p)
+          std::memcpy(out + p * mr, a + (p0 + p) * lda + i0, std::size_t(mr) * sizeof(T));
+      else
+        for (index_t p = 0; p < kc; ++p)
+          short_rows<false>(a + (p0 + p) * lda + i0, rows, out + p * mr);
       continue;
     }
     index_t const whole = kc / lanes * lanes;
