@@ -69,7 +69,8 @@ struct lstm_cell {
     auto f = metagrad::sigmoid(metagrad::slice<1, H, 2 * H>(z));
     auto g = metagrad::tanh(metagrad::slice<1, 2 * H, 3 * H>(z));
     auto o = metagrad::sigmoid(metagrad::slice<1, 3 * H, 4 * H>(z));
-    auto c = f * metagrad::slice<1, H, 2 * H>(hc) + i * g;
+    // Shared too: read twice (the new h and the carry), computed once.
+    auto c = metagrad::share(f * metagrad::slice<1, H, 2 * H>(hc) + i * g);
     return metagrad::concat<1>(o * metagrad::tanh(c), c);
   }
 };
@@ -84,8 +85,9 @@ struct gru_cell {
     auto gh = metagrad::share(metagrad::matmul(h, metagrad::transpose(whh)) + bhh);  // read 3 times
     auto r = metagrad::sigmoid(metagrad::slice<1, 0, H>(gi) + metagrad::slice<1, 0, H>(gh));
     auto z = metagrad::sigmoid(metagrad::slice<1, H, 2 * H>(gi) + metagrad::slice<1, H, 2 * H>(gh));
-    auto n = metagrad::tanh(metagrad::slice<1, 2 * H, 3 * H>(gi) +
-                            r * metagrad::slice<1, 2 * H, 3 * H>(gh));
+    // n is read twice: shared, it is one value and one pointer in the expression.
+    auto n = metagrad::share(metagrad::tanh(metagrad::slice<1, 2 * H, 3 * H>(gi) +
+                                            r * metagrad::slice<1, 2 * H, 3 * H>(gh)));
     return n + z * (h - n);  // (1 - z) n + z h
   }
 };
