@@ -7,7 +7,8 @@
 // not grow with T, as the body is instantiated once, for one step.
 //   - forward: a loop over t, each step's expression traced (its shared subexpressions, such as
 //     an LSTM's gate pre-activations that four slices read, computed once) and evaluated into
-//     ys[t]; it reads h_{t-1} from ys[t-1].
+//     ys[t]; it reads h_{t-1} from ys[t-1]. The parameters are registered as invariant memory
+//     for the sweep (eval/invariant.hpp): the cpu GEMM packs a transposed W_hh once, not per step.
 //   - jvp: a forward sweep of the cell's jvp (scan_tangent_op): dh_t = d Cell(h_{t-1}, x_t, p)
 //   along
 //     (dh_{t-1}, dx_t, dp), dh_0 = dh0.
