@@ -150,3 +150,23 @@ TEST_CASE("gemm: a transposed B in invariant memory is packed once per loop, and
   }
   CHECK(updated != fresh);
 }
+
+TEST_CASE("gemm: A read in place or packed, the same bits") {
+  // Panels of at most gemm_in_place_rows rows of an untransposed A are read in place, unless A's
+  // rows are a multiple of 4 KB apart: then they are packed. Both sum in the same order.
+  index_t const m = 5, n = 40, k = 300;
+  auto product = [&](index_t lda) {
+    std::vector<float> a(std::size_t(m * lda)), b(std::size_t(k * n)), c(std::size_t(m * n));
+    std::mt19937 gen(5);
+    std::uniform_real_distribution<float> d(-1, 1);
+    for (index_t i = 0; i < m; ++i)
+      for (index_t p = 0; p < k; ++p) a[std::size_t(i * lda + p)] = d(gen);
+    for (auto& v : b) v = d(gen);
+    mg::detail::gemm<float>(
+        {false, false, false, m, n, k, a.data(), lda, b.data(), n, c.data(), n});
+    return c;
+  };
+  mg::set_num_threads(1);
+  CHECK(product(1024) == product(1027));  // 4 KB apart: packed; else in place
+  CHECK(product(1024) == product(k));
+}

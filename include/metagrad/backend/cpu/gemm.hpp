@@ -92,25 +92,32 @@ inline void short_rows(T const* in, index_t n, T* out) {
   for (; k < n; ++k) out[k] = Add ? out[k] + in[k] : in[k];
 }
 
+/// Rows from which a panel of A is packed rather than read in place (gemm_serial): the in-place
+/// kernel keeps one pointer offset per row in a register.
+inline constexpr index_t gemm_in_place_rows = 8;
+
 /// One register tile of NV vectors per row (two: nr columns; one at a narrow edge): c (rows I...,
-/// row stride ldc) = (or +=, when add) a_panel b_panel over kc steps, a_panel mr values per
-/// step, b_panel NV vectors per step, ldb apart.
-template <int NV, class T, std::size_t... I>
-inline void gemm_tile(index_t kc, T const* __restrict a, T const* __restrict b, index_t ldb,
-                      T* __restrict c, index_t ldc, bool add, std::index_sequence<I...>) {
+/// row stride ldc) = (or +=, when add) op(A) B over kc steps, B NV vectors per step, ldb apart.
+/// op(A) is a packed panel, mr values per step (row i of step p at a[p mr + i]), or, InPlace, A
+/// itself (a[i lda + p]).
+template <int NV, bool InPlace, class T, std::size_t... I>
+inline void gemm_tile(index_t kc, T const* __restrict a, index_t lda, T const* __restrict b,
+                      index_t ldb, T* __restrict c, index_t ldc, bool add,
+                      std::index_sequence<I...>) {
   using B = gemm_blocking<T>;
   using V = typename B::vector;
   constexpr int mr = B::mr, lanes = B::lanes;
-  V lo[mr] = {}, hi[mr] = {};
+  V lo[sizeof...(I)] = {}, hi[sizeof...(I)] = {};
+  [[maybe_unused]] index_t const row[] = {index_t(I) * (InPlace ? lda : 1)...};
   for (index_t p = 0; p < kc; ++p) {
     V const b0 = gemm_load<V>(b);
     if constexpr (NV == 2) {
       V const b1 = gemm_load<V>(b + lanes);
-      ((lo[I] += a[I] * b0, hi[I] += a[I] * b1), ...);
+      ((lo[I] += a[row[I]] * b0, hi[I] += a[row[I]] * b1), ...);
     } else {
-      ((lo[I] += a[I] * b0), ...);
+      ((lo[I] += a[row[I]] * b0), ...);
     }
-    a += mr;
+    a += InPlace ? 1 : mr;
     b += ldb;
   }
   auto const put = [&](T* at, V const& v) { gemm_store(at, add ? gemm_load<V>(at) + v : v); };
@@ -118,37 +125,41 @@ inline void gemm_tile(index_t kc, T const* __restrict a, T const* __restrict b, 
   if constexpr (NV == 2) (put(c + I * ldc + lanes, hi[I]), ...);
 }
 
-/// A tile of R rows (R <= mr: A's panel still mr values per step) and `cols` columns: straight
-/// into C when cols fills its vectors, else into a buffer (a narrow B panel is packed
+/// A tile of R rows (R <= mr: a packed panel still has mr values per step) and `cols` columns:
+/// straight into C when cols fills its vectors, else into a buffer (a narrow B panel is packed
 /// zero-padded), then its valid part into C. Edges of at most one vector's width take the
 /// one-vector kernel.
-template <class T, std::size_t R>
-void gemm_rows_tile(index_t kc, T const* a, T const* b, index_t ldb, T* c, index_t ldc, bool add,
-                    index_t cols) {
+template <class T, std::size_t R, bool InPlace>
+void gemm_rows_tile(index_t kc, T const* a, index_t lda, T const* b, index_t ldb, T* c, index_t ldc,
+                    bool add, index_t cols) {
   using B = gemm_blocking<T>;
   constexpr auto rows = std::make_index_sequence<R>{};
-  if (cols == B::nr) return gemm_tile<2>(kc, a, b, ldb, c, ldc, add, rows);
-  if (cols == B::lanes) return gemm_tile<1>(kc, a, b, ldb, c, ldc, add, rows);
+  if (cols == B::nr) return gemm_tile<2, InPlace>(kc, a, lda, b, ldb, c, ldc, add, rows);
+  if (cols == B::lanes) return gemm_tile<1, InPlace>(kc, a, lda, b, ldb, c, ldc, add, rows);
   alignas(64) T tile[R * B::nr];
   if (cols < B::lanes)
-    gemm_tile<1>(kc, a, b, ldb, tile, B::nr, false, rows);
+    gemm_tile<1, InPlace>(kc, a, lda, b, ldb, tile, B::nr, false, rows);
   else
-    gemm_tile<2>(kc, a, b, ldb, tile, B::nr, false, rows);
+    gemm_tile<2, InPlace>(kc, a, lda, b, ldb, tile, B::nr, false, rows);
   for (std::size_t i = 0; i < R; ++i)
     for (index_t j = 0; j < cols; ++j)
       c[index_t(i) * ldc + j] = add ? c[index_t(i) * ldc + j] + tile[i * B::nr + std::size_t(j)]
                                     : tile[i * B::nr + std::size_t(j)];
 }
 
-/// A tile of fewer than mr rows or nr columns, with a kernel of as many rows as it has.
-template <class T>
-[[gnu::noinline]] inline void gemm_edge_tile(index_t kc, T const* a, T const* b, index_t ldb, T* c,
-                                             index_t ldc, bool add, index_t rows, index_t cols) {
+/// A tile of fewer than mr rows or nr columns (or of A in place, at most gemm_in_place_rows
+/// rows), with a kernel of as many rows as it has.
+template <class T, bool InPlace>
+[[gnu::noinline]] inline void gemm_edge_tile(index_t kc, T const* a, index_t lda, T const* b,
+                                             index_t ldb, T* c, index_t ldc, bool add, index_t rows,
+                                             index_t cols) {
+  constexpr index_t most = InPlace ? std::min(gemm_in_place_rows, index_t(gemm_blocking<T>::mr))
+                                   : index_t(gemm_blocking<T>::mr);
   static constexpr auto by_rows = []<std::size_t... R>(std::index_sequence<R...>) {
-    return std::array{&gemm_rows_tile<T, R + 1>...};
+    return std::array{&gemm_rows_tile<T, R + 1, InPlace>...};
   }
-  (std::make_index_sequence<gemm_blocking<T>::mr>{});
-  by_rows[static_cast<std::size_t>(rows - 1)](kc, a, b, ldb, c, ldc, add, cols);
+  (std::make_index_sequence<std::size_t(most)>{});
+  by_rows[static_cast<std::size_t>(rows - 1)](kc, a, lda, b, ldb, c, ldc, add, cols);
 }
 
 /// Swaps the upper h-wide half of each 2h-wide block of a with the lower half of b's: one step of
@@ -360,10 +371,17 @@ void gemm_serial(gemm_args<T> const& g, T* work) {
   // packed; AVX-512, n = 2048: 234 and 246). Elsewhere in place measured as fast or faster
   // (the (32, 784) x (784, 128) product: 27 us in place, 32 packed).
   bool const pack_b = g.tb || ((g.ldb * index_t(sizeof(T))) % 2048 == 0 && panels > 4);
+  // Panels of few rows of an untransposed A are read in place: packing them is a transpose (in
+  // registers, lanes rows at a time however few the panel has) that the kernel does not need,
+  // as its rows' values for a step are broadcast one by one anyway; the (16, 64) x (64, 256)
+  // product of an LSTM step spent 18% of its time packing. Not when A's rows are a multiple of
+  // 4 KB apart: they would share the L1 cache's sets.
+  bool const a_in_place =
+      !g.ta && h <= gemm_in_place_rows && h <= mr && (g.lda * index_t(sizeof(T))) % 4096 != 0;
   for (index_t p0 = 0; p0 < g.k; p0 += B::kc) {
     index_t const kc = std::min(B::kc, g.k - p0);
     bool const add = g.add || p0 > 0;
-    gemm_pack_a(g.ta, g.a, g.lda, g.m, h, p0, kc, pa);
+    if (!a_in_place) gemm_pack_a(g.ta, g.a, g.lda, g.m, h, p0, kc, pa);
     for (index_t j0 = 0; j0 < g.n; j0 += B::nc) {
       index_t const nb = std::min(B::nc, g.n - j0), full = nb / nr * nr;
       T const* bb = pb;  // the block's packed panels
@@ -372,7 +390,7 @@ void gemm_serial(gemm_args<T> const& g, T* work) {
       else if (full < nb)  // the last panel, narrower than a tile: padded
         gemm_pack_b(false, g.b, g.ldb, p0, kc, j0 + full, nb - full, pb + full * kc);
       for (index_t i = 0, panel = 0; i < g.m; i += h, ++panel) {
-        T const* ap = pa + panel * mr * kc;
+        T const* ap = a_in_place ? g.a + i * g.lda + p0 : pa + panel * mr * kc;
         index_t const rows = std::min(h, g.m - i);
         for (index_t j = 0; j < nb; j += nr) {
           bool const packed = pack_b || j == full;
@@ -380,10 +398,13 @@ void gemm_serial(gemm_args<T> const& g, T* work) {
           index_t const ldb = packed ? nr : g.ldb;
           T* c = g.c + i * g.ldc + j0 + j;
           index_t const cols = std::min(nr, nb - j);
-          if (rows == mr && cols == nr)
-            gemm_tile<2>(kc, ap, bp, ldb, c, g.ldc, add, std::make_index_sequence<B::mr>{});
+          if (a_in_place)
+            gemm_edge_tile<T, true>(kc, ap, g.lda, bp, ldb, c, g.ldc, add, rows, cols);
+          else if (rows == mr && cols == nr)
+            gemm_tile<2, false>(kc, ap, 0, bp, ldb, c, g.ldc, add,
+                                std::make_index_sequence<B::mr>{});
           else
-            gemm_edge_tile(kc, ap, bp, ldb, c, g.ldc, add, rows, cols);
+            gemm_edge_tile<T, false>(kc, ap, 0, bp, ldb, c, g.ldc, add, rows, cols);
         }
       }
     }
