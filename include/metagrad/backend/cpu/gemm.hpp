@@ -373,8 +373,8 @@ void gemm_serial(gemm_args<T> const& g, T* work) {
   bool const pack_b = g.tb || ((g.ldb * index_t(sizeof(T))) % 2048 == 0 && panels > 4);
   // Panels of few rows of an untransposed A are read in place: packing them is a transpose (in
   // registers, lanes rows at a time however few the panel has) that the kernel does not need,
-  // as its rows' values for a step are broadcast one by one anyway; the (16, 64) x (64, 256)
-  // product of an LSTM step spent 18% of its time packing. Not when A's rows are a multiple of
+  // as its rows' values for a step are broadcast one by one anyway; an LSTM step's (16, 256) x
+  // (256, 64) product spent 18% of its time packing. Not when A's rows are a multiple of
   // 4 KB apart: they would share the L1 cache's sets.
   bool const a_in_place =
       !g.ta && h <= gemm_in_place_rows && h <= mr && (g.lda * index_t(sizeof(T))) % 4096 != 0;
