@@ -190,10 +190,12 @@ struct shared_cotangents {
     void const* key;   // the cached node's value (shared by its copies; with pull, which tells
                        // a reshape from the node it reshapes: they share their memory)
     void const* node;  // one copy of the node, alive for the pass (it is in the trace)
-    void* grad;        // the summed cotangent, in scratch memory
+    void* grad;        // the summed cotangent, in scratch memory (or borrowed: see below)
     void (*pull)(void const* node, void const* grad, void* acc);  // backward below the node
     int height;
     bool done;
+    bool borrowed;  // grad is the memory of the first cotangent, which was already computed
+                    // (a view): read, never written, and copied once a second one arrives
   };
   std::vector<entry> entries;
 
@@ -254,15 +256,31 @@ void add_shared_cotangent(E const& e, G const& g, Acc& acc) {
     return;
   }
   constexpr auto pull = &pull_shared<L, E, Acc>;
+  using V = tensor_view<T, shape_t<E>, device_t<E>>;
+  auto const n = static_cast<std::size_t>(e.ext.size());
   if (auto* en = reg.find(e.ptr, pull, frame->from)) {
     if (en->done)
       throw std::logic_error("backward: a cotangent reached a node whose pass had already run");
-    accumulate_into(static_cast<T*>(en->grad), g);
+    if (en->borrowed) {
+      auto* buf = scratch::take<T>(n);
+      evaluate_into(buf, V(static_cast<T const*>(en->grad), e.ext) + g);
+      en->grad = buf;
+      en->borrowed = false;
+    } else {
+      accumulate_into(static_cast<T*>(en->grad), g);
+    }
     return;
   }
-  auto* buf = scratch::take<T>(static_cast<std::size_t>(e.ext.size()));
-  evaluate_into(buf, g);
-  reg.entries.push_back({e.ptr, &e, buf, pull, height<E>, false});
+  // A cotangent already in memory (a view: a vjp rule's result, the carry's cotangent of a
+  // scan step) is read where it is until a second one arrives, not copied: the memory stays
+  // unchanged until this pass ends (scratch memory of the pass, or values it only reads).
+  if constexpr (view_leaf<G>) {
+    reg.entries.push_back({e.ptr, &e, const_cast<T*>(g.ptr), pull, height<E>, false, true});
+  } else {
+    auto* buf = scratch::take<T>(n);
+    evaluate_into(buf, g);
+    reg.entries.push_back({e.ptr, &e, buf, pull, height<E>, false, false});
+  }
 }
 }  // namespace detail
 
