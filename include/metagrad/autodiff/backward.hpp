@@ -271,10 +271,11 @@ void add_shared_cotangent(E const& e, G const& g, Acc& acc) {
     }
     return;
   }
-  // A cotangent already in memory (a view: a vjp rule's result, the carry's cotangent of a
-  // scan step) is read where it is until a second one arrives, not copied: the memory stays
-  // unchanged until this pass ends (scratch memory of the pass, or values it only reads).
-  if constexpr (view_leaf<G>) {
+  // A cotangent already in memory (a plain view: a vjp rule's result, the carry's cotangent of
+  // a scan step) is read where it is until a second one arrives, not copied: the memory stays
+  // unchanged until this pass ends (scratch memory of the pass, or values it only reads). Not
+  // a view that owns its memory (shared_view), which may end with g.
+  if constexpr (std::is_same_v<G, V>) {
     reg.entries.push_back({e.ptr, &e, const_cast<T*>(g.ptr), pull, height<E>, false, true});
   } else {
     auto* buf = scratch::take<T>(n);
