@@ -311,8 +311,7 @@ T const* gemm_packed_b(gemm_args<T> const& g, index_t p0, index_t kc, index_t j0
                        T* out) {
   auto const& inv = invariant_memory::local();
   index_t const rows = g.tb ? g.n : g.k, cols = g.tb ? g.k : g.n;
-  if (inv.ranges.empty() ||
-      !inv.holds(g.b, static_cast<std::size_t>((rows - 1) * g.ldb + cols) * sizeof(T))) {
+  if (!inv.holds(g.b, static_cast<std::size_t>((rows - 1) * g.ldb + cols) * sizeof(T))) {
     gemm_pack_b(g.tb, g.b, g.ldb, p0, kc, j0, nb, out);
     return out;
   }
@@ -377,7 +376,7 @@ void gemm_serial(gemm_args<T> const& g, T* work) {
   // (256, 64) product spent 18% of its time packing. Not when A's rows are a multiple of
   // 4 KB apart: they would share the L1 cache's sets.
   bool const a_in_place =
-      !g.ta && h <= gemm_in_place_rows && h <= mr && (g.lda * index_t(sizeof(T))) % 4096 != 0;
+      !g.ta && h <= gemm_in_place_rows && (g.lda * index_t(sizeof(T))) % 4096 != 0;
   for (index_t p0 = 0; p0 < g.k; p0 += B::kc) {
     index_t const kc = std::min(B::kc, g.k - p0);
     bool const add = g.add || p0 > 0;
