@@ -81,10 +81,15 @@ auto materialize(E const& e) {
   }
 }
 
-/// The same expression with every non-elementwise subexpression materialized.
+/// The same expression with every non-elementwise subexpression materialized, and whatever
+/// reads memory as it is a plain view of it: a trace's cached node, an argument's mark over a
+/// tensor (their ops and args are the derivative rules' business, not the kernel's, whose
+/// instantiation they would make unique to one place in one graph).
 template <class E>
 auto prepare(E const& e) {
-  if constexpr (is_leaf<E>) {
+  if constexpr (view_leaf<E> || detail::identity_over_memory<E>()) {
+    return materialize(e);
+  } else if constexpr (is_leaf<E>) {
     return e;
   } else if constexpr (is_shared_expr<E>) {
     return materialize(e.inner());
