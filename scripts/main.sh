@@ -11,7 +11,8 @@ bash scripts/install_deps.sh
 
 generator=()
 [[ -f build/CMakeCache.txt ]] || generator=(-G Ninja)
-cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release
+# METAGRAD_NATIVE: the example is compiled for this machine's CPU (it runs where it is built).
+cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DMETAGRAD_NATIVE=ON
 cmake --build build -j 2 --target "example_${MAIN_EXAMPLE}"
 
 exec "build/examples/${MAIN_EXAMPLE}" "$@"
