@@ -4,8 +4,9 @@
 #     and value_and_grad of a mean-square loss w.r.t. all 2N parameters, for N = 4, 16, 64.
 #     The layers are written as explicit lines, the way a user writes a fixed network;
 #   - every example TU (examples/or_gate.cpp; examples/fashion_mnist/: main.cpp, the options and
-#     dispatch, and mlp.cpp and lenet.cpp, one model's whole training program each), and or_gate_eigen.cpp (the OR-gate program by hand with fixed-size Eigen
-#     matrices) for the zero-abstraction line.
+#     dispatch, and mlp.cpp and lenet.cpp, one model's whole training program each; these two
+#     also with -march=native, as scripts/main.sh builds them), and or_gate_eigen.cpp (the
+#     OR-gate program by hand with fixed-size Eigen matrices) for the zero-abstraction line.
 # Each TU is compiled alone (g++ -O2 -c, one job on one core; PIN=1 pins it with taskset) under
 # /usr/bin/time -v; the table gives wall seconds, user+sys CPU seconds and peak RSS.
 #
@@ -121,6 +122,12 @@ for src in "$root"/examples/*.cpp "$root"/examples/*/*.cpp; do
   [[ -f $src ]] || continue
   rel=${src#"$root/examples/"}
   measure "example ${rel%.cpp}" "$src"
+done
+# The two model TUs again as scripts/main.sh builds them (METAGRAD_NATIVE: -march=native; there
+# metagrad's GEMM replaces Eigen's, whose instantiations a baseline build compiles).
+for m in mlp lenet; do
+  src="$root/examples/fashion_mnist/$m.cpp"
+  [[ -f $src ]] && measure "example fashion_mnist/$m -march=native" "$src" -march=native
 done
 measure "or_gate (eigen)" "$root/bench/compile/or_gate_eigen.cpp"
 
