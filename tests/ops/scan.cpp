@@ -31,6 +31,15 @@ struct shared_cell {
     return mg::tanh(z) * z + mg::sigmoid(z);
   }
 };
+/// A cell that multiplies by one weight twice: h' = tanh(h U + (h * h) U + x). Each step sends U
+/// two products over the batch; the reverse sweep stacks the first over the steps and adds the
+/// second itself (ops/scan.hpp, scan_stacks).
+struct twice_cell {
+  template <class H, class X, class U>
+  auto operator()(H const& h, X const& x, U const& u) const {
+    return mg::tanh(mg::matmul(h, u) + mg::matmul(h * h, u) + x);
+  }
+};
 int square_cell_calls = 0;
 /// Counts how often a step is built: the reverse sweep builds each step once.
 struct counting_cell {
@@ -80,6 +89,49 @@ TEST_CASE("scan: gradients against finite differences, T static") {
   auto sx = mgt::random<mg::shape<3, 2, 3>>(7, -0.5, 0.5);
   mgt::check_grads([](auto const& hh, auto const& xx) { return mg::scan<square_cell>(hh, xx); }, s0,
                    sx);
+}
+
+TEST_CASE("scan: a weight's per-step products summed as one stacked product, read once or twice") {
+  // tanh_cell's W and U cotangents are products over the batch: the sweep stacks them and runs
+  // one GEMM after the last step; twice_cell sends U two per step.
+  auto xs = mgt::random<mg::shape<5, 3, 4>>(41, -0.5, 0.5);
+  auto h0 = mgt::random<mg::shape<3, 4>>(42, -0.5, 0.5);
+  auto u = mgt::random<mg::shape<4, 4>>(43, -0.5, 0.5);
+  mgt::check_grads([](auto const& hh, auto const& xx,
+                      auto const& uu) { return mg::scan<twice_cell>(hh, xx, uu); },
+                   h0, xs, u);
+  // The stacked sum against the per-step sum written out: dU = sum_t (h_t-1)^T g_t with
+  // g_t = (1 - y_t^2) * (dy_t + g_t+1 U^T), for the loss sum(ys).
+  constexpr mg::index_t T = 5, B = 3, D = 4, C = 4;
+  auto w = mgt::random<mg::shape<D, C>>(44, -0.5, 0.5);
+  auto b = mgt::random<mg::shape<C>>(45, -0.5, 0.5);
+  auto du = mg::grad<3>(
+      [](auto const& hh, auto const& xx, auto const& ww, auto const& uu, auto const& bb) {
+        return mg::sum(mg::scan<tanh_cell>(hh, xx, ww, uu, bb));
+      })(h0, xs, w, u, b);
+  auto ys = mg::eval(mg::scan<tanh_cell>(h0, xs, w, u, b));
+  std::vector<double> want(C * C, 0.0), carry(B * C, 0.0);
+  for (mg::index_t t = T; t-- > 0;) {
+    std::vector<double> g(B * C);
+    for (mg::index_t i = 0; i < B; ++i)
+      for (mg::index_t j = 0; j < C; ++j) {
+        double y = ys(t, i, j);
+        g[i * C + j] = (1 - y * y) * (1 + carry[i * C + j]);
+      }
+    for (mg::index_t k = 0; k < C; ++k)
+      for (mg::index_t j = 0; j < C; ++j)
+        for (mg::index_t i = 0; i < B; ++i)
+          want[k * C + j] += (t == 0 ? h0(i, k) : ys(t - 1, i, k)) * g[i * C + j];
+    for (mg::index_t i = 0; i < B; ++i)
+      for (mg::index_t k = 0; k < C; ++k) {
+        double s = 0;
+        for (mg::index_t j = 0; j < C; ++j) s += g[i * C + j] * u(k, j);
+        carry[i * C + k] = s;
+      }
+  }
+  for (mg::index_t k = 0; k < C; ++k)
+    for (mg::index_t j = 0; j < C; ++j)
+      CHECK(du(k, j) == doctest::Approx(want[k * C + j]).epsilon(1e-12));
 }
 
 TEST_CASE("scan: a cell with a shared value gets each step's tangent and cotangent") {

@@ -41,6 +41,7 @@
 #include "../autodiff/trace.hpp"
 #include "../eval/invariant.hpp"
 #include "add.hpp"
+#include "matmul.hpp"
 
 namespace metagrad {
 
@@ -92,14 +93,88 @@ auto scan_marked_cell(HV const& h, XV const& x, std::tuple<PV const&...> const& 
                 make_node(bind_op<1, 2 + I>{}, std::get<I>(p))...);
 }
 
-/// Cotangents of one step's arguments, added into memory the sweep owns (views' pointers).
-template <class... V>
+/// Whether a parameter's cotangent from one step is a product over the step's batch, A_tᵀ B_t
+/// with A_t (B, M) and B_t (B, N) (a recurrent weight's: the gates' cotangent times the carry).
+template <class G>
+inline constexpr bool scan_stackable = false;
+template <class A, class B>
+inline constexpr bool scan_stackable<node<matmul_op<true, false>, A, B>> =
+    shape_t<A>::rank == 2 && shape_t<B>::rank == 2;
+
+/// Memory of the stacked products' operands: taken at the sweep's start and handed back at its
+/// end (a scan nested in a step takes and returns its own above it).
+using scan_stack_arena = arena<struct scan_stack_tag>;
+
+/// The sum over the steps of each stackable parameter cotangent, sum_t A_tᵀ B_t, computed as one
+/// product of the stacked operands after the sweep: [A_0; ...; A_T-1]ᵀ [B_0; ...; B_T-1]. Per
+/// step that was a GEMM of depth B (an LSTM's W_hh: (256,16) x (16,64), 262k multiply-adds, too
+/// small for a second thread); stacked, its depth is T·B (8.4M multiply-adds at T = 32), which
+/// the threads split, as a hand-written LSTM's backward does.
+template <class T, std::size_t NP>
+struct scan_stacks {
+  struct slot {
+    T* a = nullptr;  // (steps·rows, m), step t's rows at t·rows
+    T* b = nullptr;  // (steps·rows, n)
+    index_t rows = 0, m = 0, n = 0;
+    index_t last = -1;  // the step that wrote last
+  };
+  std::array<slot, NP ? NP : 1> slots{};
+  index_t steps = 0, t = 0;
+
+  /// Step t's A_t and B_t into slot P's stacks; false (nothing taken: the caller adds the
+  /// product itself) when the slot already holds this step's (the parameter is read twice by the
+  /// cell) or the extents differ from the earlier steps'.
+  template <std::size_t P, class A, class B>
+  bool put(A const& a, B const& b) {
+    auto& s = slots[P];
+    if (s.a == nullptr) {
+      s.rows = a.ext[0], s.m = a.ext[1], s.n = b.ext[1];
+      s.a = scan_stack_arena::take<T>(static_cast<std::size_t>(steps * s.rows * s.m));
+      s.b = scan_stack_arena::take<T>(static_cast<std::size_t>(steps * s.rows * s.n));
+      for (index_t u = t + 1; u < steps; ++u) zero(s, u);  // steps that sent nothing
+    } else if (s.last == t || a.ext[0] != s.rows || a.ext[1] != s.m || b.ext[1] != s.n) {
+      return false;
+    }
+    evaluate_into(s.a + t * s.rows * s.m, a);
+    evaluate_into(s.b + t * s.rows * s.n, b);
+    s.last = t;
+    return true;
+  }
+  /// After step t: zero rows for the slots the step sent nothing to.
+  void end_step() {
+    for (auto& s : slots)
+      if (s.a != nullptr && s.last != t) zero(s, t);
+  }
+  static void zero(slot& s, index_t u) {
+    std::fill_n(s.a + u * s.rows * s.m, s.rows * s.m, T(0));
+    std::fill_n(s.b + u * s.rows * s.n, s.rows * s.n, T(0));
+  }
+  /// Adds each slot's stacked product into its parameter's cotangent at dst[P].
+  template <class D>
+  void finish(std::array<T*, NP ? NP : 1> const& dst) const {
+    using M = tensor_view<T, shape<dyn, dyn>, D>;
+    for (std::size_t p = 0; p < NP; ++p) {
+      auto const& s = slots[p];
+      if (s.a == nullptr) continue;
+      index_t const k = steps * s.rows;
+      accumulate_into(dst[p],
+                      make_node(matmul_op<true, false>{}, M(s.a, {{k, s.m}}), M(s.b, {{k, s.n}})));
+    }
+  }
+};
+
+/// Cotangents of one step's arguments, added into memory the sweep owns (views' pointers); a
+/// parameter's stackable ones (scan_stackable) go to the sweep's stacks instead.
+template <class Stacks, class... V>
 struct scan_step_cotangents {
   std::tuple<V...> dst;
+  Stacks* stacks;
   std::array<bool, sizeof...(V)> written{};
 
   template <std::size_t K, class G>
   void add(G const& g) {
+    if constexpr (K >= 2 && scan_stackable<G>)
+      if (stacks->template put<K - 2>(get<0>(g.args), get<1>(g.args))) return;
     auto const& v = std::get<K>(dst);
     auto* p = const_cast<value_t<std::tuple_element_t<K, std::tuple<V...>>>*>(v.ptr);
     if (written[K])
@@ -196,6 +271,12 @@ auto scan_reverse_sweep(G const& g, Y const& y, H0 const& h0, XS const& xs,
   }
   T* cur = scratch::take<T>(static_cast<std::size_t>(bc));
   T* next = scratch::take<T>(static_cast<std::size_t>(bc));
+  struct stack_memory {
+    scan_stack_arena::position at = scan_stack_arena::mark();
+    ~stack_memory() { scan_stack_arena::release(at); }
+  } stack_memory;
+  scan_stacks<T, sizeof...(P)> stacks;
+  stacks.steps = steps;
   // The forward's values of each step, when it recorded them (inside this transformation).
   residuals::recording saved{};
   bool replay = residuals::local().find(
@@ -215,16 +296,20 @@ auto scan_reverse_sweep(G const& g, Y const& y, H0 const& h0, XS const& xs,
         return trace_step(marked);
       }();
       T* gh = t == 0 ? out : next;
-      scan_step_cotangents<HV, XV, tensor_view<T, shape_t<P>, D>...> acc{
-          {HV(gh, h0.ext), XV(out + bc + t * b * d, extents<2>{{b, d}}),
-           tensor_view<T, shape_t<P>, D>(out + offset[I], std::get<I>(p).ext)...}};
+      stacks.t = t;
+      scan_step_cotangents<scan_stacks<T, sizeof...(P)>, HV, XV, tensor_view<T, shape_t<P>, D>...>
+          acc{{HV(gh, h0.ext), XV(out + bc + t * b * d, extents<2>{{b, d}}),
+               tensor_view<T, shape_t<P>, D>(out + offset[I], std::get<I>(p).ext)...},
+              &stacks};
       for (std::size_t k = 2; k < acc.written.size(); ++k) acc.written[k] = true;
       reverse_pass<1>(traced, HV(cur, h0.ext), acc);
+      stacks.end_step();
       if (!acc.written[0]) std::fill_n(gh, bc, T(0));
       if (!acc.written[1]) std::fill_n(out + bc + t * b * d, b * d, T(0));
     }
     if (t > 0) evaluate_into(cur, HV(next, h0.ext) + HV(g.ptr + (t - 1) * bc, h0.ext));
   }
+  stacks.template finish<D>({out + offset[I]...});
   return out;
 }
 
