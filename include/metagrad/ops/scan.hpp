@@ -21,6 +21,9 @@
 //     value_and_grad or a vjp's pullback, the forward recorded each step's values (its matrix
 //     products, the gates: autodiff/residuals.hpp) and that trace takes them instead of computing
 //     them again; elsewhere (or if a step's trace does not match its recording) it recomputes.
+//     A parameter's cotangents of the form A_tᵀ B_t (a recurrent weight's: the gates' cotangent
+//     times the carry) are stacked over the steps and summed as one GEMM after the sweep
+//     (scan_stacks), whose depth T·B the threads can split.
 // Higher-order derivatives through scan (grad of grad, jvp of grad, grad of jvp) are not supported:
 // they fail with a static_assert that says so.
 // Memory: the sweeps make no heap allocation after the first call (an LSTM training step is
