@@ -93,16 +93,20 @@ class arena {
 
 using scratch = arena<struct scratch_tag>;
 
-/// Hands back the scratch memory taken during its lifetime.
-class scratch_scope {
+/// Hands back the memory of arena A taken during its lifetime.
+template <class A>
+class arena_scope {
  public:
-  scratch_scope() : mark_(scratch::mark()) {}
-  scratch_scope(scratch_scope const&) = delete;
-  scratch_scope& operator=(scratch_scope const&) = delete;
-  ~scratch_scope() { scratch::release(mark_); }
+  arena_scope() : mark_(A::mark()) {}
+  arena_scope(arena_scope const&) = delete;
+  arena_scope& operator=(arena_scope const&) = delete;
+  ~arena_scope() { A::release(mark_); }
 
  private:
-  scratch::position mark_;
+  typename A::position mark_;
 };
+
+/// Hands back the scratch memory taken during its lifetime.
+using scratch_scope = arena_scope<scratch>;
 
 }  // namespace metagrad::detail

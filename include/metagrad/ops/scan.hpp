@@ -274,10 +274,7 @@ auto scan_reverse_sweep(G const& g, Y const& y, H0 const& h0, XS const& xs,
   }
   T* cur = scratch::take<T>(static_cast<std::size_t>(bc));
   T* next = scratch::take<T>(static_cast<std::size_t>(bc));
-  struct stack_memory {
-    scan_stack_arena::position at = scan_stack_arena::mark();
-    ~stack_memory() { scan_stack_arena::release(at); }
-  } stack_memory;
+  arena_scope<scan_stack_arena> stack_memory;
   scan_stacks<T, sizeof...(P)> stacks;
   stacks.steps = steps;
   // The forward's values of each step, when it recorded them (inside this transformation).
