@@ -1,5 +1,9 @@
-// A fused chain of the elementwise ops (one loop, Eigen's vectorised float functions) in float
-// against the same chain in double: value and gradient.
+// The fused elementwise loop: a chain of the elementwise ops (one loop, Eigen's vectorised float
+// functions) in float against the same chain in double; the split among threads; reductions and
+// masks at every length against plain loops.
+#include <cmath>
+#include <utility>
+
 #include "support/check.hpp"
 
 namespace mg = metagrad;
@@ -54,4 +58,39 @@ TEST_CASE("a fused loop split among threads gives one thread's values") {
     REQUIRE(b2.data()[i] == std::max(0.0f, x.data()[i] + b.data()[(i / 1600) % 3]));
   for (mg::index_t i = 0; i < V::static_size; ++i)
     REQUIRE(std::abs(f2.data()[i] - (u.data()[i] * v.data()[i] - w.data()[i])) <= 1e-6f);
+}
+
+// The fused loop computes whole SIMD packets, then the tail value by value; a reduction keeps two
+// packet accumulators. Every length from 1 to 70 (static and dyn) crosses each of those paths.
+TEST_CASE("fused reductions and comparisons agree with a plain loop at every length") {
+  auto const data = mgt::random<mg::shape<70>, float>(31, -4, 4);
+  auto run = [&](auto x, int n) {
+    CAPTURE(n);
+    double sum = 0;
+    float hi = -INFINITY, lo = INFINITY;
+    for (int i = 0; i < n; ++i) {
+      float const v = std::tanh(data.data()[i]) * 2.0f;
+      sum += v, hi = std::max(hi, v), lo = std::min(lo, v);
+    }
+    auto y = mg::tanh(x) * 2.0f;
+    CHECK(mg::eval(mg::sum(y)).item() == doctest::Approx(sum).epsilon(1e-5));
+    CHECK(mg::eval(mg::max(y)).item() == doctest::Approx(hi).epsilon(1e-6));
+    CHECK(mg::eval(mg::min(y)).item() == doctest::Approx(lo).epsilon(1e-6));
+    // Comparisons and where give exact masks: 1 or 0, and the branch taken.
+    auto m = mg::eval((x > 0.5f) + (x <= -1.0f) * 2.0f + mg::equal(x, x) * 4.0f +
+                      mg::not_equal(x, 0.25f) * 8.0f +
+                      mg::where(x < 0.0f, mg::leaky_relu(x, 0.5), x * 3.0f) * 16.0f);
+    for (int i = 0; i < n; ++i) {
+      float const v = data.data()[i];
+      float const want = float(v > 0.5f) + float(v <= -1.0f) * 2.0f + 4.0f + 8.0f +
+                         (v < 0.0f ? v * 0.5f : v * 3.0f) * 16.0f;
+      REQUIRE(m.data()[i] == want);
+    }
+  };
+  [&]<int... N>(std::integer_sequence<int, N...>) {
+    (run(mg::tensor_view<float, mg::shape<N + 1>>(data.data()), N + 1), ...);
+  }
+  (std::make_integer_sequence<int, 70>{});
+  for (int n = 1; n <= 70; ++n)
+    run(mg::tensor_view<float, mg::shape<mg::dyn>>(data.data(), {n}), n);
 }

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The fused elementwise loop on cpu. A prepared tree (elementwise ops over leaves) becomes one
-// Eigen array expression per inner block; Eigen vectorises it. The block is the longest run of
-// trailing axes over which every leaf is either contiguous or constant (broadcast) - decided at
-// compile time from the shapes, since only static 1s broadcast. Outer axes are walked with
-// per-leaf strides (0 on broadcast axes). e.g. (B,N) + (N): blocks of N, B of them.
+// The fused elementwise loop on cpu. A prepared tree (elementwise ops over leaves) is computed one
+// SIMD packet at a time over each inner block, by each op's packet form (packet_ops.hpp). The block
+// is the longest run of trailing axes over which every leaf is either contiguous or constant
+// (broadcast) - decided at compile time from the shapes, since only static 1s broadcast. Outer axes
+// are walked with per-leaf strides (0 on broadcast axes). e.g. (B,N) + (N): blocks of N, B of them.
 #pragma once
 #include <array>
 #include <tuple>
@@ -12,8 +12,16 @@
 #include "../../eval/memo.hpp"
 #include "../../ops/max.hpp"
 #include "../../ops/sum.hpp"
-#include "eigen_ops.hpp"
+#include "packet_ops.hpp"
 #include "threads.hpp"
+
+// Packet types as template arguments, and GCC bug 105593: see packet_ops.hpp.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace metagrad::cpu {
 namespace detail {
@@ -79,7 +87,8 @@ struct block_plan<Out, std::tuple<L...>> {
     return k;
   }();
 
-  /// The inner block's length when static and small (Eigen then unrolls), else Eigen::Dynamic.
+  /// The inner block's length when static and small (loops over it then unroll), else
+  /// Eigen::Dynamic.
   static constexpr Eigen::Index inner_size = [] {
     index_t n = 1;
     for (std::size_t d = inner_start; d < R; ++d) {
@@ -90,30 +99,81 @@ struct block_plan<Out, std::tuple<L...>> {
   }();
 };
 
-template <class T, Eigen::Index Size = Eigen::Dynamic>
-using array_t = Eigen::Array<T, Size, 1>;
+/// A tree bound to one chunk of a block, ready to give lanes (packet_ops.hpp) at an element:
+/// constants and broadcast leaves as lanes made once, contiguous leaves and memo slots as
+/// pointers to the chunk's first element, nodes as their op over their bound args.
+template <class V>
+struct bound_lanes {
+  V v;
+};
+template <class T>
+struct bound_memory {
+  T const* p;
+};
+template <class Op, class... A>
+struct bound_node {
+  [[no_unique_address]] Op op;
+  metagrad::detail::flat_tuple<A...> args;
+};
+
+/// Whether tree E (value type T) can be computed on packets: Eigen has packets of T, every op
+/// has a packet form for T, every leaf holds T.
+template <class T, class E>
+constexpr bool tree_vectorizes() {
+  if constexpr (!ei::packet_traits<T>::Vectorizable) {
+    return false;
+  } else if constexpr (is_leaf<E> || is_memo<E>) {
+    return std::is_same_v<value_t<E>, T>;
+  } else {
+    return packet_op<typename E::op_type>::template vectorizes<T> &&
+           []<class... A>(metagrad::detail::flat_tuple<A...> const*) {
+             return (tree_vectorizes<T, A>() && ...);
+           }(static_cast<decltype(E::args) const*>(nullptr));
+  }
+}
+
+/// The lanes tree E is computed in: packets of its value type, or single values.
+template <class E>
+using lanes_t =
+    std::conditional_t<tree_vectorizes<value_t<E>, E>(), packet_t<value_t<E>>, value_t<E>>;
+
+/// Values per lane of V.
+template <class V>
+inline constexpr index_t lane_width = ei::unpacket_traits<V>::size;
+
+/// The chunk's length: a constant when the plan's inner block is static (then loops unroll).
+template <class Plan, class Ctx>
+index_t chunk_length(Ctx const& c) {
+  if constexpr (Plan::inner_size != Eigen::Dynamic)
+    return Plan::inner_size;
+  else
+    return c.n;
+}
 
 template <std::size_t I, class Plan, class E, class Ctx>
-auto build(E const& e, Ctx const& c) {
+void fill(value_t<E>* out, E const& e, Ctx const& c);
+
+/// Leaf I onwards of the tree e bound to chunk c, in lanes V. A memo's slot is filled here,
+/// once per chunk, whichever copy is bound first.
+template <std::size_t I, class Plan, class V, class E, class Ctx>
+auto bind(E const& e, Ctx const& c) {
   using T = value_t<E>;
-  using A = array_t<T, Plan::inner_size>;
   if constexpr (is_constant<E>) {
-    return A::Constant(c.n, e.value);
+    return bound_lanes<V>{broadcast_lanes<V>(e.value)};
   } else if constexpr (is_zero<E>) {
-    return A::Constant(c.n, T(0));
+    return bound_lanes<V>{broadcast_lanes<V>(T(0))};
   } else if constexpr (view_leaf<E>) {
     if constexpr (Plan::inner_broadcast[I])
-      return A::Constant(c.n, e.ptr[c.offset[I]]);
+      return bound_lanes<V>{broadcast_lanes<V>(e.ptr[c.offset[I]])};
     else
-      return Eigen::Map<A const>(e.ptr + c.offset[I] + c.chunk, c.n);
+      return bound_memory<T>{e.ptr + c.offset[I] + c.chunk};
   } else if constexpr (is_memo<E>) {
-    // Computed once per chunk into the slot all copies share; read from there after.
     auto* data = static_cast<T*>(e.op.slot->data);
     if (e.op.slot->stamp != c.stamp) {
-      Eigen::Map<A>(data, c.n) = build<I, Plan>(metagrad::detail::get<0>(e.args), c);
+      fill<I, Plan>(data, metagrad::detail::get<0>(e.args), c);
       e.op.slot->stamp = c.stamp;
     }
-    return Eigen::Map<A const>(data, c.n);
+    return bound_memory<T>{data};
   } else {
     return [&]<std::size_t... A>(std::index_sequence<A...>) {
       using Args = decltype(e.args);
@@ -123,11 +183,92 @@ auto build(E const& e, Ctx const& c) {
         ((f[i++] = at, at += leaf_count<std::tuple_element_t<A, Args>>), ...);
         return f;
       }();
-      return eigen_op<typename E::op_type>::apply(
-          e.op, build<first[A], Plan>(metagrad::detail::get<A>(e.args), c)...);
+      return bound_node<typename E::op_type,
+                        decltype(bind<first[A], Plan, V>(metagrad::detail::get<A>(e.args), c))...>{
+          e.op, {bind<first[A], Plan, V>(metagrad::detail::get<A>(e.args), c)...}};
     }
     (std::make_index_sequence<std::tuple_size_v<decltype(e.args)>>{});
   }
+}
+
+/// Lanes U (those the tree was bound in, or one value for a block's tail) at element i.
+template <class U, class V>
+U lanes_at(bound_lanes<V> const& b, index_t) {
+  if constexpr (std::is_same_v<U, V>)
+    return b.v;
+  else
+    return ei::pfirst(b.v);
+}
+template <class U, class T>
+U lanes_at(bound_memory<T> const& b, index_t i) {
+  return load_lanes<U>(b.p + i);
+}
+template <class U, class Op, class... A>
+U lanes_at(bound_node<Op, A...> const& b, index_t i) {
+  return [&]<std::size_t... J>(std::index_sequence<J...>) {
+    return packet_op<Op>::apply(b.op, lanes_at<U>(metagrad::detail::get<J>(b.args), i)...);
+  }
+  (std::index_sequence_for<A...>{});
+}
+
+/// out[0, n) = the chunk of e: packet by packet, then value by value.
+template <std::size_t I, class Plan, class E, class Ctx>
+void fill(value_t<E>* out, E const& e, Ctx const& c) {
+  using T = value_t<E>;
+  using V = lanes_t<E>;
+  auto const k = bind<I, Plan, V>(e, c);
+  index_t const n = chunk_length<Plan>(c);
+  index_t packed = 0;  // the elements computed on packets
+  if constexpr (!std::is_same_v<V, T>) {
+    packed = n / lane_width<V> * lane_width<V>;
+    for (index_t i = 0; i < packed; i += lane_width<V>) store_lanes(out + i, lanes_at<V>(k, i));
+  }
+  for (index_t i = packed; i < n; ++i) out[i] = lanes_at<T>(k, i);
+}
+
+/// Lanes combined by a reduction's kind (sum, max, min).
+template <class Kind, class V>
+V combine_lanes(V const& a, V const& b) {
+  if constexpr (std::is_same_v<Kind, sum_kind>)
+    return ei::padd(a, b);
+  else if constexpr (std::is_same_v<Kind, max_kind>)
+    return ei::pmax(a, b);
+  else
+    return ei::pmin(a, b);
+}
+template <class Kind, class V>
+lane_value_t<V> reduce_lanes(V const& a) {
+  if constexpr (std::is_same_v<Kind, sum_kind>)
+    return ei::predux(a);
+  else if constexpr (std::is_same_v<Kind, max_kind>)
+    return ei::predux_max(a);
+  else
+    return ei::predux_min(a);
+}
+
+/// The reduction of the chunk of e: two packet accumulators, then the tail value by value.
+template <class Kind, class Plan, class E, class Ctx>
+value_t<E> reduce_chunk(E const& e, Ctx const& c) {
+  using T = value_t<E>;
+  using V = lanes_t<E>;
+  auto const k = bind<0, Plan, V>(e, c);
+  index_t const n = chunk_length<Plan>(c);
+  T r = Kind::template init<T>();
+  index_t i = 0;
+  if constexpr (!std::is_same_v<V, T>) {
+    constexpr index_t w = lane_width<V>;
+    if (n >= 2 * w) {
+      V a0 = lanes_at<V>(k, 0), a1 = lanes_at<V>(k, w);
+      for (i = 2 * w; i + 2 * w <= n; i += 2 * w) {
+        a0 = combine_lanes<Kind>(a0, lanes_at<V>(k, i));
+        a1 = combine_lanes<Kind>(a1, lanes_at<V>(k, i + w));
+      }
+      if (i + w <= n) a0 = combine_lanes<Kind>(a0, lanes_at<V>(k, i)), i += w;
+      r = Kind::combine(r, reduce_lanes<Kind>(combine_lanes<Kind>(a0, a1)));
+    }
+  }
+  for (; i < n; ++i) r = Kind::combine(r, lanes_at<T>(k, i));
+  return r;
 }
 
 template <class E, class F>
@@ -201,13 +342,7 @@ struct elementwise_kernel<device::cpu> {
     T acc = Kind::template init<T>();
     cpu::detail::for_each_chunk<E>(ctx, 0, e.ext.size(), [&](auto const& c) {
       if (c.n == 0) return;
-      auto a = cpu::detail::build<0, plan_for<E>>(e, c);
-      if constexpr (std::is_same_v<Kind, sum_kind>)
-        acc += a.sum();
-      else if constexpr (std::is_same_v<Kind, max_kind>)
-        acc = Kind::combine(acc, a.maxCoeff());
-      else
-        acc = Kind::combine(acc, a.minCoeff());
+      acc = Kind::combine(acc, cpu::detail::reduce_chunk<Kind, plan_for<E>>(e, c));
     });
     return acc;
   }
@@ -227,14 +362,13 @@ struct elementwise_kernel<device::cpu> {
     T acc = T(0);
     cpu::detail::for_each_chunk<X>(cx, 0, x.ext.size(), [&](auto const& c) {
       if (c.n == 0) return;
-      acc += cpu::detail::build<0, plan_for<X>>(x, c).sum();
+      acc += cpu::detail::reduce_chunk<sum_kind, plan_for<X>>(x, c);
       [&]<std::size_t... K>(std::index_sequence<K...>) {
         (
             [&](auto const& ek, auto& ck) {
               using EK = std::remove_cvref_t<decltype(ek)>;
               ck.chunk = c.chunk, ck.n = c.n, ck.stamp = c.stamp;
-              Eigen::Map<cpu::detail::array_t<T, plan_for<EK>::inner_size>>(dst[K] + c.chunk, c.n) =
-                  cpu::detail::build<0, plan_for<EK>>(ek, ck);
+              cpu::detail::fill<0, plan_for<EK>>(dst[K] + c.chunk, ek, ck);
             }(e, std::get<K>(ce)),
             ...);
       }
@@ -311,8 +445,7 @@ struct elementwise_kernel<device::cpu> {
     }
     for (index_t o = o0; o < o1; ++o) {
       cpu::detail::for_each_chunk<E>(ctx, i0, i1, [&](auto const& c) {
-        Eigen::Map<cpu::detail::array_t<T, Plan::inner_size>>(dst + o * inner + c.chunk, c.n) =
-            cpu::detail::build<0, Plan>(e, c);
+        cpu::detail::fill<0, Plan>(dst + o * inner + c.chunk, e, c);
       });
       // Advance the outer odometer and the leaves' offsets.
       for (std::size_t d = K; d-- > 0;) {
@@ -326,3 +459,7 @@ struct elementwise_kernel<device::cpu> {
 };
 
 }  // namespace metagrad
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
