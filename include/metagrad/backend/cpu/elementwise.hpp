@@ -15,13 +15,7 @@
 #include "packet_ops.hpp"
 #include "threads.hpp"
 
-// Packet types as template arguments, and GCC bug 105593: see packet_ops.hpp.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wignored-attributes"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "packet_warnings_off.hpp"
 
 namespace metagrad::cpu {
 namespace detail {
@@ -460,6 +454,4 @@ struct elementwise_kernel<device::cpu> {
 
 }  // namespace metagrad
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#include "packet_warnings_on.hpp"

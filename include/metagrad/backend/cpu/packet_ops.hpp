@@ -43,15 +43,7 @@
 #include "../../ops/tanh.hpp"
 #include "../../ops/where.hpp"
 
-// Packet types (__m256, ...) carry attributes that a template argument drops; Eigen's headers
-// silence that warning the same way. g++ 12 takes the _mm_undefined_ps of Eigen's AVX-512
-// reductions (predux) for an uninitialized read (GCC bug 105593).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wignored-attributes"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "packet_warnings_off.hpp"
 
 namespace metagrad::cpu {
 
@@ -363,6 +355,4 @@ struct packet_op<gelu_grad_op<F>> {
 
 }  // namespace metagrad::cpu
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#include "packet_warnings_on.hpp"
