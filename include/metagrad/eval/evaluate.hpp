@@ -102,6 +102,44 @@ auto prepare(E const& e) {
   }
 }
 
+namespace detail {
+template <class... T>
+struct node_types {};
+template <class... A, class... B>
+constexpr node_types<A..., B...> operator+(node_types<A...>, node_types<B...>) {
+  return {};  // defined: -O0 calls it (a declaration alone warns when A holds a local type)
+}
+
+template <class E>
+auto non_elementwise_nodes();
+template <class... A>
+auto non_elementwise_nodes_of(flat_tuple<A...> const*) {
+  return (node_types<>{} + ... + non_elementwise_nodes<A>());
+}
+/// The types of E's non-elementwise nodes, one entry per node (for decltype).
+template <class E>
+auto non_elementwise_nodes() {
+  if constexpr (is_leaf<E>) {
+    return node_types<>{};
+  } else if constexpr (is_shared_expr<E>) {
+    // The graph uses it more than once: a repeat by definition (and no need to look inside,
+    // where a type walk would meet it once per use).
+    return node_types<E, E>{};
+  } else {
+    using below =
+        decltype(non_elementwise_nodes_of(static_cast<decltype(E::args) const*>(nullptr)));
+    if constexpr (is_elementwise_op<typename E::op_type>)
+      return below{};
+    else
+      return node_types<E>{} + below{};
+  }
+}
+/// Whether E's elementwise tree reads only leaves: its evaluation takes no scratch memory.
+template <class E>
+inline constexpr bool elementwise_over_leaves =
+    std::is_same_v<decltype(non_elementwise_nodes<E>()), node_types<>>;
+}  // namespace detail
+
 template <class E>
 void evaluate_into(value_t<E>* dst, E const& e) {
   using T = value_t<E>;
@@ -117,6 +155,8 @@ void evaluate_into(value_t<E>* dst, E const& e) {
     evaluate_into(dst, e.inner());
   } else if constexpr (reshape_node<E>) {
     evaluate_into(dst, detail::get<0>(e.args));
+  } else if constexpr (detail::elementwise_over_leaves<E>) {
+    elementwise_kernel<D>::assign(dst, prepare(e));  // a small update's cost is in its overhead
   } else if constexpr (is_elementwise_op<typename E::op_type>) {
     detail::scratch_scope scope;
     elementwise_kernel<D>::assign(dst, prepare(e));
@@ -170,37 +210,6 @@ void accumulate_into(value_t<E>* dst, E const& e) {
 }
 
 namespace detail {
-template <class... T>
-struct node_types {};
-template <class... A, class... B>
-constexpr node_types<A..., B...> operator+(node_types<A...>, node_types<B...>) {
-  return {};  // defined: -O0 calls it (a declaration alone warns when A holds a local type)
-}
-
-template <class E>
-auto non_elementwise_nodes();
-template <class... A>
-auto non_elementwise_nodes_of(flat_tuple<A...> const*) {
-  return (node_types<>{} + ... + non_elementwise_nodes<A>());
-}
-/// The types of E's non-elementwise nodes, one entry per node (for decltype).
-template <class E>
-auto non_elementwise_nodes() {
-  if constexpr (is_leaf<E>) {
-    return node_types<>{};
-  } else if constexpr (is_shared_expr<E>) {
-    // The graph uses it more than once: a repeat by definition (and no need to look inside,
-    // where a type walk would meet it once per use).
-    return node_types<E, E>{};
-  } else {
-    using below =
-        decltype(non_elementwise_nodes_of(static_cast<decltype(E::args) const*>(nullptr)));
-    if constexpr (is_elementwise_op<typename E::op_type>)
-      return below{};
-    else
-      return node_types<E>{} + below{};
-  }
-}
 template <class U, class... T>
 inline constexpr std::size_t count_of = (std::size_t{0} + ... + std::is_same_v<U, T>);
 /// Whether a type occurs twice: each type's count sums to the number of nodes when none does.
@@ -240,8 +249,11 @@ auto eval(E const& expr) {
 template <class T, class S, class D, expression_like E>
 void eval_into(tensor<T, S, D>& out, E const& expr) {
   auto e = as_expr(expr);
-  if (e.ext != out.shape())
-    detail::throw_shape_error("eval_into: destination extents differ", out.shape(), " vs ", e.ext);
+  using X = decltype(e);
+  if constexpr (!(S::is_static && std::is_same_v<S, shape_t<X>>))
+    if (e.ext != out.shape())
+      detail::throw_shape_error("eval_into: destination extents differ", out.shape(), " vs ",
+                                e.ext);
   detail::evaluate_once(out.data(), e);
 }
 
