@@ -33,18 +33,18 @@ constexpr std::size_t dependent_args() {
     return 0;
 }
 
-template <class T>
-inline constexpr bool is_flat_tuple = false;
-template <class... T>
-inline constexpr bool is_flat_tuple<flat_tuple<T...>> = true;
+/// The vjp rule of node n (whose value e gives) at its args.
+template <class N, class E, class G, std::size_t... I, class... A>
+auto vjp_at(N const& n, E const& e, G const& g,
+            flat_tuple_base<std::index_sequence<I...>, A...> const& args) {
+  return N::op_type::vjp(n.op, g, value_of(e), get<I>(args)...);
+}
 
 /// The op's vjp rule: one cotangent per arg of rule_node(e).
 template <class E, class G>
 auto call_vjp(E const& e, G const& g) {
   auto const& n = rule_node(e);
-  auto cts = unpack(args_of(n), [&](auto const&... a) {
-    return std::remove_cvref_t<decltype(n)>::op_type::vjp(n.op, g, value_of(e), a...);
-  });
+  auto cts = vjp_at(n, e, g, args_of(n));
   static_assert(is_flat_tuple<decltype(cts)>,
                 "an op's vjp rule returns its cotangents as detail::flat_tuple{...}, one per "
                 "argument (std::tuple's constructors take exponential compile time on "
@@ -229,13 +229,18 @@ template <int L, class E, class G, class Acc>
 void backward_into(E const& e, G const& g, Acc& acc);
 
 namespace detail {
+/// Each arg's share of the cotangent, recursively (a fold, not a loop of lambdas: this is
+/// instantiated once per node type of every graph differentiated).
+template <int L, std::size_t... I, class... A, class Cts, class Acc>
+void backward_args(flat_tuple_base<std::index_sequence<I...>, A...> const& args, Cts const& cts,
+                   Acc& acc) {
+  (backward_into<L>(get<I>(args), detail::get<I>(cts), acc), ...);
+}
+
 /// The op's vjp at e, then each arg's share of the cotangent, recursively.
 template <int L, class E, class G, class Acc>
 void backward_through(E const& e, G const& g, Acc& acc) {
-  auto cts = detail::call_vjp(e, g);
-  auto const& args = detail::args_of(rule_node(e));
-  detail::static_for<std::tuple_size_v<std::remove_cvref_t<decltype(args)>>>(
-      [&](auto i) { backward_into<L>(detail::get<i>(args), detail::get<i>(cts), acc); });
+  backward_args<L>(detail::args_of(rule_node(e)), detail::call_vjp(e, g), acc);
 }
 
 template <int L, class E, class Acc>

@@ -60,6 +60,11 @@ constexpr T&& get(flat_slot<I, T>&& s) noexcept {
 template <std::size_t I, class T>
 T flat_element(flat_slot<I, T> const*);
 
+template <class T>
+inline constexpr bool is_flat_tuple = false;
+template <class... T>
+inline constexpr bool is_flat_tuple<flat_tuple<T...>> = true;
+
 }  // namespace metagrad::detail
 
 template <class... T>

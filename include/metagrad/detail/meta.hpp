@@ -36,9 +36,15 @@ constexpr auto tuple_generate(F&& f) {
 
 /// f(get<I>(t)...) for a std::tuple or a flat_tuple: std::apply without its layers of invoke
 /// traits, which cost template instantiation depth (about 5 levels per expression node) and
-/// compile time.
+/// compile time. A flat_tuple's indices come from its base class, with no helper per call
+/// (expressions unpack their args at every node: the MLP's training TU instantiated hundreds).
+template <std::size_t... I, class... T, class F>
+constexpr decltype(auto) unpack(flat_tuple_base<std::index_sequence<I...>, T...> const& t, F&& f) {
+  return f(static_cast<flat_slot<I, T> const&>(t).value...);
+}
 template <class Tuple, class F>
-constexpr decltype(auto) unpack(Tuple&& t, F&& f) {
+requires(!is_flat_tuple<std::remove_cvref_t<Tuple>>) constexpr decltype(auto)
+    unpack(Tuple&& t, F&& f) {
   return [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
     using std::get;
     return f(get<I>(std::forward<Tuple>(t))...);

@@ -81,6 +81,17 @@ auto materialize(E const& e) {
   }
 }
 
+template <class E>
+auto prepare(E const& e);
+
+namespace detail {
+/// An elementwise node over its prepared args.
+template <class Op, std::size_t... I, class... A>
+auto prepare_node(Op const& op, flat_tuple_base<std::index_sequence<I...>, A...> const& args) {
+  return node<Op, decltype(prepare(std::declval<A const&>()))...>(op, prepare(get<I>(args))...);
+}
+}  // namespace detail
+
 /// The same expression with every non-elementwise subexpression materialized, and whatever
 /// reads memory as it is a plain view of it: a trace's cached node, an argument's mark over a
 /// tensor (their ops and args are the derivative rules' business, not the kernel's, whose
@@ -94,9 +105,7 @@ auto prepare(E const& e) {
   } else if constexpr (is_shared_expr<E>) {
     return materialize(e.inner());
   } else if constexpr (is_elementwise_op<typename E::op_type>) {
-    return detail::unpack(e.args, [&](auto const&... a) {
-      return node<typename E::op_type, decltype(prepare(a))...>(e.op, prepare(a)...);
-    });
+    return detail::prepare_node(e.op, e.args);
   } else {
     return materialize(e);
   }

@@ -57,19 +57,19 @@ struct node : expr_tag {
   detail::flat_tuple<Args...> args;
   extents<rank> ext;
 
-  node(Op o, Args... a) : op(o), args(std::move(a)...), ext(result_extents()) {}
+  node(Op o, Args... a) : op(o), args(std::move(a)...), ext(result_extents(args)) {}
 
  private:
   // Static operands have been checked at compile time and give a static result: its extents are
   // constants, not a run-time walk over the operands' (one per node built, and autodiff builds
   // many per step).
-  extents<rank> result_extents() const {
+  template <std::size_t... I>
+  extents<rank> result_extents(
+      detail::flat_tuple_base<std::index_sequence<I...>, Args...> const& a) const {
     if constexpr (shape_type::is_static && (shape_t<Args>::is_static && ...))
       return static_extents<shape_type>();
     else
-      return detail::unpack(args, [&](auto const&... x) {
-        return op.template result_extents<shape_t<Args>...>(x.ext...);
-      });
+      return op.template result_extents<shape_t<Args>...>(detail::get<I>(a).ext...);
   }
 };
 
