@@ -41,14 +41,6 @@ requires is_node<X>
 inline constexpr bool full_reduction_of_elementwise<node<reduce_op<Kind, Keep, Axes>, X>> =
     Axes.size() == X::rank && is_elementwise_op<typename X::op_type>;
 
-/// Ops whose value is their argument's (autodiff's marks, stop_gradient).
-template <class Op>
-inline constexpr bool identity_valued = false;
-template <>
-inline constexpr bool identity_valued<stop_gradient_op> = true;
-template <int L, std::size_t K>
-inline constexpr bool identity_valued<bind_op<L, K>> = true;
-
 /// An identity-valued node over data in memory (a differentiated parameter as matmul's operand):
 /// reading it needs no copy.
 template <class E>

@@ -42,4 +42,15 @@ struct bind_op : elementwise_unary<bind_op<Level, Index>> {
   }
 };
 
+namespace detail {
+/// Ops whose value is their argument's (autodiff's marks, stop_gradient): evaluation reads the
+/// argument itself.
+template <class Op>
+inline constexpr bool identity_valued = false;
+template <>
+inline constexpr bool identity_valued<stop_gradient_op> = true;
+template <int L, std::size_t K>
+inline constexpr bool identity_valued<bind_op<L, K>> = true;
+}  // namespace detail
+
 }  // namespace metagrad

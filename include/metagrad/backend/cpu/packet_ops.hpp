@@ -121,13 +121,10 @@ struct packet_op {
   }
 };
 
-/// Ops whose value is their argument: the fused loop reads the argument directly.
+/// Ops whose value is their argument's (and broadcast_to, which the fused loop reads through
+/// the leaf's stride 0): the fused loop reads the argument directly.
 template <class Op>
-inline constexpr bool is_identity = false;
-template <>
-inline constexpr bool is_identity<stop_gradient_op> = true;
-template <int L, std::size_t I>
-inline constexpr bool is_identity<bind_op<L, I>> = true;
+inline constexpr bool is_identity = metagrad::detail::identity_valued<Op>;
 template <class S>
 inline constexpr bool is_identity<broadcast_to_op<S>> = true;
 
