@@ -137,7 +137,7 @@ TEST_CASE("memo slots start half a page into a 4 KiB page, wherever the arena st
   for (std::size_t k = 0; k < 6; ++k) {
     (void)mg::detail::scratch::take<char>(k * 700 + 1);  // the arena at another position
     auto m = mg::detail::memoize(mg::tanh(x));
-    auto const at = reinterpret_cast<std::uintptr_t>(m.op.slot->data);
+    auto const at = reinterpret_cast<std::uintptr_t>(m.op.data);
     CHECK(at % mg::detail::memo_page == mg::detail::memo_page_offset);
   }
 }

@@ -17,15 +17,15 @@ namespace metagrad {
 /// Elements per chunk of a fused loop that holds memos (a slot is this many values).
 inline constexpr index_t memo_chunk = 2048;
 
-struct memo_slot {
-  std::uint64_t stamp = 0;  // the chunk whose values `data` holds
-  void* data = nullptr;
-};
-
+/// A memo's slot is `data` (memo_chunk values) and `*stamp`, the chunk whose values it holds.
+/// The op holds the data pointer itself, not behind the stamp's: a fused loop copies the tree
+/// into locals (registers), and a pointer read through another would be read again after each
+/// packet store.
 struct memo_op : elementwise_unary<memo_op> {
   static constexpr char const* name = "memo";
   static constexpr zero_rule zeros = zero_rule::any;
-  memo_slot* slot = nullptr;
+  std::uint64_t* stamp = nullptr;
+  void* data = nullptr;
 
   template <class T>
   METAGRAD_HOST_DEVICE static T apply(T x) {
@@ -60,12 +60,12 @@ inline constexpr std::size_t memo_page = 4096, memo_page_offset = memo_page / 2;
 template <class X>
 auto memoize(X const& x) {
   using T = value_t<X>;
-  auto* slot = new (scratch::take<memo_slot>(1)) memo_slot{};
+  auto* stamp = new (scratch::take<std::uint64_t>(1)) std::uint64_t{0};
   auto* raw =
       scratch::take<std::byte>(static_cast<std::size_t>(memo_chunk) * sizeof(T) + memo_page);
   auto const at = reinterpret_cast<std::uintptr_t>(raw) % memo_page;
-  slot->data = raw + (memo_page + memo_page_offset - at) % memo_page;
-  return node<memo_op, X>(memo_op{{}, slot}, x);
+  return node<memo_op, X>(memo_op{{}, stamp, raw + (memo_page + memo_page_offset - at) % memo_page},
+                          x);
 }
 
 /// A fresh stamp for each chunk a fused loop evaluates.
