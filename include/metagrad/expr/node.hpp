@@ -57,7 +57,7 @@ struct node : expr_tag {
   detail::flat_tuple<Args...> args;
   extents<rank> ext;
 
-  node(Op o, Args... a) : op(o), args(std::move(a)...), ext(result_extents(args)) {}
+  node(Op o, Args const&... a) : op(o), args(a...), ext(result_extents(args)) {}
 
  private:
   // Static operands have been checked at compile time and give a static result: its extents are
