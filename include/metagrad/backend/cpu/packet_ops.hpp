@@ -298,6 +298,20 @@ V lanes_plus(V const& a, double c) {
   return lanes_add(a, broadcast_lanes<V>(T(c)));
 }
 
+/// gelu's inner function of a, whose derivative both gelu and its gradient need: erf(a / √2), or
+/// tanh(k (a + c a³)) for the tanh form; gelu(a) = a (inner + 1) / 2.
+template <gelu_form F, class V>
+V gelu_inner(V const& a) {
+  using T = lane_value_t<V>;
+  namespace g = metagrad::detail::gelu_constants;
+  if constexpr (F == gelu_form::erf)
+    return functor_apply(ei::scalar_erf_op<T>{}, lanes_scale(a, g::inv_sqrt2));
+  else
+    return functor_apply(
+        ei::scalar_tanh_op<T>{},
+        lanes_scale(lanes_add(a, lanes_scale(lanes_mul(lanes_mul(a, a), a), g::c)), g::k));
+}
+
 template <gelu_form F>
 struct packet_op<gelu_op<F>> {
   template <class T>
@@ -306,19 +320,7 @@ struct packet_op<gelu_op<F>> {
                           : ei::functor_traits<ei::scalar_tanh_op<T>>::PacketAccess;
   template <class V>
   static V apply(gelu_op<F>, V const& a) {
-    using T = lane_value_t<V>;
-    namespace g = metagrad::detail::gelu_constants;
-    if constexpr (F == gelu_form::erf) {
-      // a * (erf(a / √2) + 1) / 2
-      V e = functor_apply(ei::scalar_erf_op<T>{}, lanes_scale(a, g::inv_sqrt2));
-      return lanes_scale(lanes_mul(a, lanes_plus(e, 1)), 0.5);
-    } else {
-      // a * (tanh(k (a + c a³)) + 1) / 2
-      V cube = lanes_mul(lanes_mul(a, a), a);
-      V t = functor_apply(ei::scalar_tanh_op<T>{},
-                          lanes_scale(lanes_add(a, lanes_scale(cube, g::c)), g::k));
-      return lanes_scale(lanes_mul(a, lanes_plus(t, 1)), 0.5);
-    }
+    return lanes_scale(lanes_mul(a, lanes_plus(gelu_inner<F>(a), 1)), 0.5);
   }
 };
 
@@ -331,21 +333,17 @@ struct packet_op<gelu_grad_op<F>> {
   static V apply(gelu_grad_op<F>, V const& a) {
     using T = lane_value_t<V>;
     namespace g = metagrad::detail::gelu_constants;
+    V const u = gelu_inner<F>(a);  // erf(a / √2), or t = tanh(k (a + c a³))
+    V const half_u_plus_1 = lanes_scale(lanes_plus(u, 1), 0.5);
     if constexpr (F == gelu_form::erf) {
-      // (erf(a / √2) + 1) / 2 + a exp(-a² / 2) / √(2π)
-      V e = functor_apply(ei::scalar_erf_op<T>{}, lanes_scale(a, g::inv_sqrt2));
+      // (u + 1) / 2 + a exp(-a² / 2) / √(2π)
       V d = functor_apply(ei::scalar_exp_op<T>{}, lanes_scale(lanes_mul(a, a), -0.5));
-      return lanes_add(lanes_scale(lanes_plus(e, 1), 0.5),
-                       lanes_scale(lanes_mul(a, d), g::inv_sqrt_2pi));
+      return lanes_add(half_u_plus_1, lanes_scale(lanes_mul(a, d), g::inv_sqrt_2pi));
     } else {
-      // (t + 1) / 2 + a (1 - t²) du / 2, t = tanh(k (a + c a³)), du = k (3 c a² + 1)
-      V a2 = lanes_mul(a, a);
-      V t = functor_apply(ei::scalar_tanh_op<T>{},
-                          lanes_scale(lanes_add(a, lanes_scale(lanes_mul(a2, a), g::c)), g::k));
-      V du = lanes_scale(lanes_plus(lanes_scale(a2, 3 * g::c), 1), g::k);
-      V one_minus_t2 = lanes_plus(lanes_scale(lanes_mul(t, t), -1), 1);
-      return lanes_add(lanes_scale(lanes_plus(t, 1), 0.5),
-                       lanes_scale(lanes_mul(lanes_mul(a, one_minus_t2), du), 0.5));
+      // (t + 1) / 2 + a (1 - t²) du / 2, du = k (3 c a² + 1)
+      V du = lanes_scale(lanes_plus(lanes_scale(lanes_mul(a, a), 3 * g::c), 1), g::k);
+      V one_minus_t2 = lanes_plus(lanes_scale(lanes_mul(u, u), -1), 1);
+      return lanes_add(half_u_plus_1, lanes_scale(lanes_mul(lanes_mul(a, one_minus_t2), du), 0.5));
     }
   }
 };
