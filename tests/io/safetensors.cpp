@@ -1,11 +1,15 @@
 // The type-erased safetensors layer: reader and writer round trip, corrupt and truncated input
 // (always a format_error that says what was expected and found), atomic save, and interop with
-// files PyTorch wrote (tests/io/data, made by tests/io/make_fixtures.py).
+// PyTorch both ways: files PyTorch wrote load (tests/io/data, made by tests/io/make_fixtures.py),
+// and the writer's bytes equal those of data/written_by_metagrad.safetensors, which PyTorch loaded.
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 #include <metagrad/io/safetensors.hpp>
 
 #include "io/scratch.hpp"
@@ -359,23 +363,95 @@ TEST_CASE("interop: files PyTorch wrote load with the values it saved") {
   }
 }
 
+namespace {
+// The tensors of tests/io/data/written_by_metagrad.safetensors, the file PyTorch's safetensors was
+// checked to read: every dtype, scalars, empty tensors, dotted names and metadata. Keep them in
+// step with WRITTEN_BY_METAGRAD in make_fixtures.py. f16, bf16 and f8 are given as bit patterns.
+std::vector<io::entry> const& written_by_metagrad() {
+  static float const weight[] = {1.0f / 3, -2.5f, 0,
+                                 1e-30f,   3e38f, -std::numeric_limits<float>::infinity()};
+  static float const bias[] = {0.1f, -0.2f, 0.3f};
+  static double const gain[] = {1.0 / 3, -2.5};
+  static double const scale = -0.125;
+  static std::int64_t const step = 3'000'000'000'000;
+  static std::int64_t const i64[] = {-(1LL << 40), 7, 0, 1LL << 62};
+  static std::int32_t const i32[] = {-5, 6, std::numeric_limits<std::int32_t>::max()};
+  static std::int16_t const i16[] = {-32768, 32767};
+  static std::int8_t const i8[] = {-128, 127};
+  static std::uint64_t const u64[] = {0, std::numeric_limits<std::uint64_t>::max()};
+  static std::uint32_t const u32[] = {0, std::numeric_limits<std::uint32_t>::max()};
+  static std::uint16_t const u16[] = {0, 65535};
+  static std::uint8_t const u8[] = {0, 255, 17};
+  static std::uint8_t const mask[] = {1, 0, 0, 1};
+  static std::uint16_t const f16[] = {0x3C00, 0xC000, 0x3800, 0x7BFF};   // 1, -2, 0.5, 65504
+  static std::uint16_t const bf16[] = {0x3F80, 0xC000, 0x3F00, 0x4040};  // 1, -2, 0.5, 3
+  static std::uint8_t const e4m3[] = {0x38, 0xC0, 0x30, 0x7E};           // 1, -2, 0.5, 448
+  static std::uint8_t const e5m2[] = {0x3C, 0xC0, 0x38, 0x7B};           // 1, -2, 0.5, 57344
+  static std::vector<io::entry> const entries{
+      {"model.0.weight", io::dtype::f32, {2, 3}, weight},
+      {"model.0.bias", io::dtype::f32, {3}, bias},
+      {"model.1.gain", io::dtype::f64, {1, 2}, gain},
+      {"model.1.scale", io::dtype::f64, {}, &scale},
+      {"optim.step", io::dtype::i64, {}, &step},
+      {"optim.state.model.0.weight.empty", io::dtype::f32, {2, 0}, nullptr},
+      {"optim.state.model.0.bias.empty", io::dtype::i64, {0}, nullptr},
+      {"dtypes.i64", io::dtype::i64, {2, 2}, i64},
+      {"dtypes.i32", io::dtype::i32, {3}, i32},
+      {"dtypes.i16", io::dtype::i16, {2}, i16},
+      {"dtypes.i8", io::dtype::i8, {2}, i8},
+      {"dtypes.u64", io::dtype::u64, {2}, u64},
+      {"dtypes.u32", io::dtype::u32, {2}, u32},
+      {"dtypes.u16", io::dtype::u16, {2}, u16},
+      {"dtypes.u8", io::dtype::u8, {3}, u8},
+      {"dtypes.bool", io::dtype::boolean, {2, 2}, mask},
+      {"dtypes.f16", io::dtype::f16, {4}, f16},
+      {"dtypes.bf16", io::dtype::bf16, {4}, bf16},
+      {"dtypes.f8_e4m3", io::dtype::f8_e4m3, {4}, e4m3},
+      {"dtypes.f8_e5m2", io::dtype::f8_e5m2, {4}, e5m2},
+  };
+  return entries;
+}
+io::metadata const written_by_metagrad_metadata{
+    {"format", "pt"},
+    {"producer", "metagrad"},
+    {"note", "caf\xc3\xa9 \"quoted\" back\\slash\ttab"}};
+}  // namespace
+
 TEST_CASE(
-    "interop: a file metagrad writes (tests/io/make_fixtures.py --verify reads it in Python)") {
-  // Keep these values in step with verify() in make_fixtures.py.
-  float weight[12], bias[] = {0.1f, -0.2f, 0.3f};
-  for (int i = 0; i < 12; ++i) weight[i] = static_cast<float>(i) * 0.25f - 1;
-  std::int64_t steps[] = {1, -2, 3'000'000'000'000};
-  double gain[] = {1.0 / 3, -2.5};
-  auto p = std::filesystem::temp_directory_path() / "metagrad_io_interop.safetensors";
-  io::save_safetensors(p,
-                       {{"weight", io::dtype::f32, {3, 4}, weight},
-                        {"bias", io::dtype::f32, {3}, bias},
-                        {"steps", io::dtype::i64, {3}, steps},
-                        {"gain", io::dtype::f64, {1, 2}, gain}},
-                       {{"producer", "metagrad"}, {"epoch", "3"}});
-  auto f = io::safetensors_file::open(p);
-  double g[2];
-  f.read({"gain", io::dtype::f64, {1, 2}, g});
-  CHECK(g[0] == 1.0 / 3);
-  CHECK(f.metadata().at("producer") == "metagrad");
+    "interop: metagrad writes byte for byte the file PyTorch's safetensors was checked to read") {
+  // tests/io/data/written_by_metagrad.safetensors was written by this test and loaded by
+  // `python3 tests/io/make_fixtures.py --verify` with safetensors.torch. A writer that writes other
+  // bytes fails here until the new file is committed and verified with PyTorch again.
+  auto const committed = fixtures / "written_by_metagrad.safetensors";
+  auto const fresh =
+      std::filesystem::temp_directory_path() /
+      ("metagrad_written_by_metagrad_" + std::to_string(::getpid()) + ".safetensors");
+  auto const& entries = written_by_metagrad();
+  io::save_safetensors(fresh, entries, written_by_metagrad_metadata);
+  auto const want = mgt::read_all(committed), got = mgt::read_all(fresh);
+  bool const same = got == want;
+  if (same) std::filesystem::remove(fresh);
+  auto const at =
+      std::mismatch(got.begin(), got.end(), want.begin(), want.end()).first - got.begin();
+  CHECK_MESSAGE(same,
+                "metagrad's writer wrote "
+                    << got.size() << " bytes, first differing at byte " << at << " from the "
+                    << want.size() << " bytes of " << committed.string()
+                    << ", the file PyTorch's safetensors was checked to read. If the change "
+                       "is intended, replace that file and check it with PyTorch again:\n  cp "
+                    << fresh.string() << " " << committed.string()
+                    << "\n  python3 tests/io/make_fixtures.py --verify " << committed.string());
+  // And metagrad reads the committed file back: metadata, names, dtypes, shapes and bytes.
+  auto const f = io::safetensors_file::open(committed);
+  CHECK(f.metadata() == written_by_metagrad_metadata);
+  CHECK(f.names().size() == entries.size());
+  for (auto const& e : entries) {
+    CAPTURE(e.name);
+    auto const& info = f.info(e.name);
+    CHECK(info.type == e.type);
+    CHECK(info.shape == e.shape);
+    std::vector<std::byte> back(static_cast<std::size_t>(info.byte_size()));
+    f.read_bytes(info, back.data());
+    CHECK((back.empty() || std::memcmp(back.data(), e.data, back.size()) == 0));
+  }
 }
