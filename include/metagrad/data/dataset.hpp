@@ -103,13 +103,20 @@ requires(is_shape<Sample>&& Sample::is_static) struct dataset {
   }
 
   /// Normalises the features in place by their own mean and standard deviation (over all
-  /// elements) and returns them, to apply to other splits. e.g. test.normalize(train.normalize());
+  /// elements, divided by their count) and returns them, to apply to other splits.
+  /// e.g. test.normalize(train.normalize());
   normalization<T> normalize() {
     double sum = 0, sq = 0;
     auto const n = static_cast<double>(features.size());
     for (T v : features) sum += v;
     double const mean = n > 0 ? sum / n : 0;
     for (T v : features) sq += (v - mean) * (v - mean);
+    if (sq == 0)  // nothing to divide by; say why, rather than "found 0"
+      throw std::invalid_argument(
+          "dataset::normalize: expected features that vary (a standard deviation > 0), found " +
+          (n > 0 ? "all " + std::to_string(features.size()) + " values equal to " +
+                       std::to_string(mean)
+                 : std::string("no features")));
     normalization<T> const stats{static_cast<T>(mean),
                                  static_cast<T>(n > 0 ? std::sqrt(sq / n) : 0)};
     normalize(stats);

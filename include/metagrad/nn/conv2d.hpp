@@ -49,8 +49,9 @@ struct conv2d {
   template <class T, class S>
   params<T, S> init(rng r) const {
     params<T, S> p;
+    // fan_out = Out * KH * KW, not divided by groups: torch.nn.init's rule for (O, I, KH, KW).
     detail::init_weight_and_bias(std::get<0>(p), std::get<1>(p), fan_in<S>,
-                                 Out * Kernel.h * Kernel.w / P.groups, init_kind, r);
+                                 Out * Kernel.h * Kernel.w, init_kind, r);
     return p;
   }
   template <class Ps, class X>

@@ -44,7 +44,8 @@ std::span<T> elements(tensor<T, S>& t) {
 namespace init {
 // Each initializer fills a tensor, or any float/double memory as a span; the tensor forms forward
 // to the span ones, so a layer's initialisation is compiled once per element type, not once
-// per parameter shape.
+// per parameter shape. The fans of a weight (O, I, K...) are fan_in = I * prod K and
+// fan_out = O * prod K, as torch.nn.init computes them (a conv's I is C/groups).
 
 /// U(-1/sqrt(fan_in), 1/sqrt(fan_in)): what PyTorch's kaiming_uniform_(a=sqrt(5)) gives Linear
 /// and Conv weights, and their biases.
@@ -53,13 +54,25 @@ void pytorch_uniform(std::span<T> t, index_t fan_in, rng& r) {
   T bound = T(1) / std::sqrt(static_cast<T>(fan_in));
   r.fill_uniform(t.data(), t.size(), -bound, bound);
 }
-/// Glorot (Xavier) uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)).
+/// Glorot (Xavier) uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)), as xavier_uniform_.
 template <class T>
 void glorot_uniform(std::span<T> t, index_t fan_in, index_t fan_out, rng& r) {
   T a = std::sqrt(T(6) / static_cast<T>(fan_in + fan_out));
   r.fill_uniform(t.data(), t.size(), -a, a);
 }
-/// He (Kaiming) normal for ReLU: N(0, 2 / fan_in).
+/// Glorot (Xavier) normal: N(0, 2 / (fan_in + fan_out)), as xavier_normal_.
+template <class T>
+void glorot_normal(std::span<T> t, index_t fan_in, index_t fan_out, rng& r) {
+  r.fill_normal(t.data(), t.size(), T(0), std::sqrt(T(2) / static_cast<T>(fan_in + fan_out)));
+}
+/// He (Kaiming) uniform for ReLU: U(-a, a), a = sqrt(6 / fan_in), as
+/// kaiming_uniform_(nonlinearity="relu").
+template <class T>
+void he_uniform(std::span<T> t, index_t fan_in, rng& r) {
+  T a = std::sqrt(T(6) / static_cast<T>(fan_in));
+  r.fill_uniform(t.data(), t.size(), -a, a);
+}
+/// He (Kaiming) normal for ReLU: N(0, 2 / fan_in), as kaiming_normal_(nonlinearity="relu").
 template <class T>
 void he_normal(std::span<T> t, index_t fan_in, rng& r) {
   r.fill_normal(t.data(), t.size(), T(0), std::sqrt(T(2) / static_cast<T>(fan_in)));
@@ -72,6 +85,14 @@ void pytorch_uniform(tensor<T, S>& t, index_t fan_in, rng& r) {
 template <class T, class S>
 void glorot_uniform(tensor<T, S>& t, index_t fan_in, index_t fan_out, rng& r) {
   glorot_uniform(detail::elements(t), fan_in, fan_out, r);
+}
+template <class T, class S>
+void glorot_normal(tensor<T, S>& t, index_t fan_in, index_t fan_out, rng& r) {
+  glorot_normal(detail::elements(t), fan_in, fan_out, r);
+}
+template <class T, class S>
+void he_uniform(tensor<T, S>& t, index_t fan_in, rng& r) {
+  he_uniform(detail::elements(t), fan_in, r);
 }
 template <class T, class S>
 void he_normal(tensor<T, S>& t, index_t fan_in, rng& r) {
@@ -91,8 +112,9 @@ inline void summary_row(std::string& s, std::string name, std::string shape, ind
 }
 }  // namespace detail
 
-/// Which initializer a layer's weight uses (its bias always follows PyTorch's default).
-enum class initializer { pytorch, glorot_uniform, he_normal };
+/// Which initializer a layer's weight uses, one per function of init:: (its bias always follows
+/// PyTorch's default). e.g. dense<64>{.init_kind = initializer::he_uniform}.
+enum class initializer { pytorch, glorot_uniform, glorot_normal, he_uniform, he_normal };
 
 namespace detail {
 /// A weight (fan_out, fan_in) and its bias, initialised by kind as torch.nn.Linear / Conv2d.
@@ -100,12 +122,23 @@ template <class T>
 void init_weight_and_bias(std::span<T> w, std::span<T> b, index_t fan_in, index_t fan_out,
                           initializer kind, rng r) {
   rng rw = r.fold_in(0), rb = r.fold_in(1);
-  if (kind == initializer::glorot_uniform)
-    init::glorot_uniform(w, fan_in, fan_out, rw);
-  else if (kind == initializer::he_normal)
-    init::he_normal(w, fan_in, rw);
-  else
-    init::pytorch_uniform(w, fan_in, rw);
+  switch (kind) {  // no default: -Wswitch names a new kind that is not handled here
+    case initializer::pytorch:
+      init::pytorch_uniform(w, fan_in, rw);
+      break;
+    case initializer::glorot_uniform:
+      init::glorot_uniform(w, fan_in, fan_out, rw);
+      break;
+    case initializer::glorot_normal:
+      init::glorot_normal(w, fan_in, fan_out, rw);
+      break;
+    case initializer::he_uniform:
+      init::he_uniform(w, fan_in, rw);
+      break;
+    case initializer::he_normal:
+      init::he_normal(w, fan_in, rw);
+      break;
+  }
   init::pytorch_uniform(b, fan_in, rb);
 }
 template <class T, class WS, class BS>
