@@ -63,11 +63,19 @@ int main() {
   std::printf("logits of the first test point: %.3f %.3f\n", logits(0, 0), logits(0, 1));
 
   // [fit]
-  auto history = train::fit(model, params, state, adam, tr, &te, {.epochs = 5, .batch_size = 32});
+  train::checkpointer save("modes.safetensors", model, adam);  // with the state fit hands it
+  auto history =
+      train::fit(model, params, state, adam, tr, &te, {.epochs = 5, .batch_size = 32}, save);
   auto scores = train::evaluate(model, params, state, te);
-  train::save_checkpoint("modes.safetensors", model, params, state, adam, 5);
   // [fit]
   std::printf("test accuracy %.1f%%\n", 100 * scores.accuracy);
+  // The checkpoint holds the running statistics: loaded with them, the model scores the same.
+  auto again = model.init<In>(mg::rng{42});
+  auto again_state = model.init_state<In>();
+  mg::optim::adam adam2{.lr = 1e-2f};
+  int epoch = train::load_checkpoint("modes.safetensors", model, again, again_state, adam2);
+  bool const same =
+      epoch == 5 && train::evaluate(model, again, again_state, te).loss == scores.loss;
   std::filesystem::remove("modes.safetensors");
-  return history.back().val_accuracy > 0.9 ? 0 : 1;
+  return history.back().val_accuracy > 0.9 && same ? 0 : 1;
 }

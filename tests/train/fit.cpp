@@ -1,6 +1,7 @@
 // fit, evaluate, callbacks and training checkpoints: a small classification problem is learnt,
 // a run broken by a checkpoint continues bitwise as the unbroken one, early stopping stops, the
 // CSV log has one row per epoch, and a checkpoint of another model is refused with every reason.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -39,12 +40,54 @@ TEST_CASE("fit learns a 3-class problem and reports every epoch") {
   CHECK(history.back().train_loss < history.front().train_loss);
   auto again = train::evaluate(model, params, te);
   CHECK(again.accuracy == doctest::Approx(history.back().val_accuracy));
+  // With a validation set the training accuracy costs a pass more: measured only when asked.
+  CHECK(history.back().train_accuracy == 0);
   // Plain lines when the output is not a terminal: one per epoch.
   std::rewind(sink);
   int lines = 0;
   for (int c; (c = std::fgetc(sink)) != EOF;) lines += c == '\n';
   std::fclose(sink);
   CHECK(lines == 5);
+}
+
+TEST_CASE("progress::bar redraws a bar with '\\r' on any stream, then prints the epoch's line") {
+  auto tr = blobs(320, 1), te = blobs(100, 2);
+  auto model = mlp();
+  auto params = model.init<In>(mg::rng{3});
+  mg::optim::adam adam{.lr = 1e-2f};
+  std::FILE* sink = std::tmpfile();  // not a terminal: automatic would print plain lines
+  auto history = train::fit(model, params, adam, tr, &te,
+                            {.epochs = 2,
+                             .batch_size = 32,
+                             .show = train::progress::bar,
+                             .train_accuracy = true,
+                             .out = sink});
+  // Asked for, the training accuracy is the final parameters' on tr, validation or not.
+  CHECK(history.front().train_accuracy > 0);
+  CHECK(history.back().train_accuracy == train::evaluate(model, params, tr).accuracy);
+  std::rewind(sink);
+  std::string out;
+  for (int c; (c = std::fgetc(sink)) != EOF;) out.push_back(static_cast<char>(c));
+  std::fclose(sink);
+  // 10 batches per epoch, each redrawn (fewer than 50), then the bar is erased ("\r\033[K").
+  std::size_t redraws = 0;
+  for (char c : out) redraws += c == '\r';
+  CHECK(redraws == 2 * (10 + 1));
+  CHECK(out.rfind("\repoch 1 [", 0) == 0);
+  CHECK(out.find("\repoch 1 [############             ]  50%  loss ") != std::string::npos);
+  CHECK(out.find("\repoch 2 [#########################] 100%  loss ") != std::string::npos);
+  // The epoch's line replaces the bar; the last line is the last epoch's figures.
+  auto const last = out.rfind("\r\033[K");
+  REQUIRE(last != std::string::npos);
+  char expected[128];
+  std::snprintf(
+      expected, sizeof expected,
+      "epoch 2  train loss %.4f  train accuracy %.2f%%  val loss %.4f  val accuracy %.2f%%",
+      history[1].train_loss, 100 * history[1].train_accuracy, history[1].val_loss,
+      100 * history[1].val_accuracy);
+  CHECK(out.substr(last + 4).rfind(expected, 0) == 0);
+  CHECK(out.back() == '\n');
+  CHECK(std::count(out.begin(), out.end(), '\n') == 2);
 }
 
 TEST_CASE("a run resumed from a checkpoint ends bitwise where the unbroken run ends") {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Callbacks for fit, as keras.callbacks: each is called as cb(stats, params) after an epoch and
-// returns false to stop training. Pass them by reference to keep their state after fit returns.
+// Callbacks for fit, as keras.callbacks: each is called as cb(stats, params) after an epoch, or as
+// cb(stats, params, state) if it takes the model's state, and returns false to stop training.
+// Pass them by reference to keep their state after fit returns.
 //   early_stopping{.patience = 3}          stop when the monitored loss stops improving
 //   csv_logger{"log.csv"}                  one row of figures per epoch
 //   checkpointer(path, model, optimizer)   a training checkpoint every epoch (or the best only)
@@ -62,8 +63,10 @@ struct csv_logger {
   }
 };
 
-/// Saves a training checkpoint (parameters, optimizer state, epoch) after every epoch, or only
-/// when the monitored loss is the best so far; each save replaces the file atomically.
+/// Saves a training checkpoint (parameters, the model's state, optimizer state, epoch) after
+/// every epoch, or only when the monitored loss is the best so far; each save replaces the file
+/// atomically. It takes the state from fit, so a model with state (batch norm's running
+/// statistics) is saved with it, as save_checkpoint(path, model, params, state, optimizer, epoch).
 template <class Model, class Optimizer>
 struct checkpointer {
   std::filesystem::path path;
@@ -75,12 +78,13 @@ struct checkpointer {
   checkpointer(std::filesystem::path p, Model const& m, Optimizer& o, bool best_only_ = false)
       : path(std::move(p)), model(&m), optimizer(&o), best_only(best_only_) {}
 
-  template <class Params>
-  bool operator()(epoch_stats const& s, Params const& params) {
+  template <class Params, class State>
+  bool operator()(epoch_stats const& s, Params const& params, State const& state) {
     double const l = detail::monitored_loss(s);
     if (best_only && !(l < best)) return true;
     best = std::min(best, l);
-    save_checkpoint(path, *model, params, *optimizer, s.epoch);
+    // State is std::tuple<> for a model without state: then the file holds no state tensors.
+    detail::save_checkpoint(path, *model, params, &state, *optimizer, s.epoch, {});
     return true;
   }
 };

@@ -7,7 +7,7 @@
 // with a key per step drawn from the seed, epoch and batch, so a run is reproducible and a resumed
 // one draws the same masks; evaluation runs in eval mode. A model with state (batch norm's running
 // statistics) is fitted with fit(model, params, state, optimizer, ...), which updates the state
-// every step (model.update_state) and evaluates with it.
+// every step (model.update_state), evaluates with it and hands it to the callbacks that take it.
 //   e.g. auto history = train::fit(model, params, adam, train, &test, {.epochs = 5, .batch_size =
 //        64}, train::early_stopping{.patience = 2});
 #pragma once
@@ -27,8 +27,10 @@
 
 namespace metagrad::train {
 
-/// The figures of one epoch. Accuracy is that of the largest logit; a run without validation data
-/// has has_validation == false and its val_* are 0.
+/// The figures of one epoch. Accuracy is that of the largest logit, measured in eval mode at the
+/// epoch's end; train_accuracy is measured when there is no validation data, or when
+/// fit_options::train_accuracy asks for it (else it is 0). A run without validation data has
+/// has_validation == false and its val_* are 0.
 struct epoch_stats {
   int epoch = 0;  ///< from 1
   double train_loss = 0, train_accuracy = 0;
@@ -53,7 +55,11 @@ struct fit_options {
   bool shuffle = true;
   rng seed = rng{0};    ///< epoch e's order is drawn from seed.fold_in(e)
   int first_epoch = 1;  ///< > 1 when resuming: epoch e draws the same order as in the first run
-  progress show = progress::automatic;  ///< automatic: a bar on a terminal, else one line/epoch
+  /// automatic: a bar on a terminal, else one line per epoch; bar: the bar on any stream
+  progress show = progress::automatic;
+  /// With validation data, also measure the training set's accuracy each epoch: one more forward
+  /// pass over the whole training set per epoch (without validation data it is always measured).
+  bool train_accuracy = false;
   std::FILE* out = stdout;
 };
 
@@ -132,6 +138,17 @@ eval_stats evaluate(Model const& model, Params const& params, State const& state
 }
 
 namespace detail {
+/// Calls a callback after an epoch: cb(stats, params, state) if it takes the model's state
+/// (std::tuple<> for a model without), else cb(stats, params).
+template <class Callback, class Params, class State>
+bool call_callback(Callback& cb, epoch_stats const& s, Params const& params, State const& state) {
+  if constexpr (std::is_invocable_v<Callback&, epoch_stats const&, Params const&, State const&>)
+    return cb(s, params, state);
+  else
+    return cb(s, params);
+}
+
+/// state points to the model's state, or to an empty std::tuple<> for a model without.
 template <class Model, class Params, class State, class Optimizer, class T, class Sample,
           class Loss, class... Callbacks>
 std::vector<epoch_stats> fit(Model const& model, Params& params, State* state, Optimizer& optimizer,
@@ -169,28 +186,28 @@ std::vector<epoch_stats> fit(Model const& model, Params& params, State* state, O
     }
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     s.train_loss = loss_sum / static_cast<double>(seen);
-    // Accuracy over the epoch's batches would mix the parameters of different steps: it is
-    // measured at the epoch's end, on the training set only when there is no validation set.
+    // Accuracy over the epoch's batches would mix the parameters of different steps (and
+    // dropout's masks): it is measured at the epoch's end, in eval mode.
+    bool const measure_train = !validation || o.train_accuracy;
+    if (measure_train)
+      s.train_accuracy = detail::evaluate(model, params, state, train, 1000, loss).accuracy;
     if (validation) {
       auto v = detail::evaluate(model, params, state, *validation, 1000, loss);
       s.val_loss = v.loss, s.val_accuracy = v.accuracy, s.has_validation = true;
-    } else {
-      s.train_accuracy = detail::evaluate(model, params, state, train, 1000, loss).accuracy;
     }
     if (bar) std::fprintf(o.out, "\r\033[K");
     if (o.show != progress::none) {
       std::fprintf(o.out, "epoch %d  train loss %.4f", epoch, s.train_loss);
+      if (measure_train) std::fprintf(o.out, "  train accuracy %.2f%%", 100 * s.train_accuracy);
       if (s.has_validation)
         std::fprintf(o.out, "  val loss %.4f  val accuracy %.2f%%", s.val_loss,
                      100 * s.val_accuracy);
-      else
-        std::fprintf(o.out, "  train accuracy %.2f%%", 100 * s.train_accuracy);
       std::fprintf(o.out, "  (%.2f s)\n", s.seconds);
       std::fflush(o.out);
     }
     history.push_back(s);
     bool go_on = true;
-    ((go_on = callbacks(std::as_const(history.back()), std::as_const(params)) && go_on), ...);
+    ((go_on = call_callback(callbacks, history.back(), params, *state) && go_on), ...);
     if (!go_on) break;
   }
   return history;
@@ -198,7 +215,8 @@ std::vector<epoch_stats> fit(Model const& model, Params& params, State* state, O
 }  // namespace detail
 
 /// Trains params in place for o.epochs epochs (fewer if a callback stops it) and returns each
-/// epoch's figures. A callback is called as cb(stats, params) after each epoch and returns true
+/// epoch's figures. A callback is called as cb(stats, params) after each epoch, or as
+/// cb(stats, params, state) if it takes the model's state (std::tuple<> here), and returns true
 /// to go on, false to stop. `validation` may be nullptr.
 template <class Model, class Params, class Optimizer, class T, class Sample,
           class Loss = softmax_cross_entropy, class... Callbacks>
@@ -206,12 +224,14 @@ std::vector<epoch_stats> fit(Model const& model, Params& params, Optimizer& opti
                              data::dataset<T, Sample> const& train,
                              std::type_identity_t<data::dataset<T, Sample>> const* validation,
                              fit_options const& o, Callbacks&&... callbacks) {
-  return detail::fit(model, params, static_cast<std::tuple<>*>(nullptr), optimizer, train,
-                     validation, o, Loss{}, std::forward<Callbacks>(callbacks)...);
+  std::tuple<> no_state;
+  return detail::fit(model, params, &no_state, optimizer, train, validation, o, Loss{},
+                     std::forward<Callbacks>(callbacks)...);
 }
 
-/// The same for a model with state (batch norm): state is updated every step and used to
-/// evaluate, e.g. auto state = model.init_state<In>(); fit(model, params, state, adam, ...).
+/// The same for a model with state (batch norm): state is updated every step, used to evaluate
+/// and handed to the callbacks that take it, e.g. auto state = model.init_state<In>(); fit(model,
+/// params, state, adam, ...).
 template <class Model, class Params, class State, class Optimizer, class T, class Sample,
           class Loss = softmax_cross_entropy, class... Callbacks>
 std::vector<epoch_stats> fit(Model const& model, Params& params, State& state, Optimizer& optimizer,
