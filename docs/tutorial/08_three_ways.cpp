@@ -56,6 +56,8 @@ int main() {
                  .outputs(nn::at<5>);
   using F = decltype(fun);
   static_assert(F::param_count == (4 * 32 + 32) + (32 * 32 + 32) + (32 * 3 + 3));
+  static_assert(F::flops == 2592);                  // per example, as the summary shows
+  static_assert(F::activation_bytes<> == 4 * 163);  // each node's output, float
   std::printf("%s", F::summary().c_str());
   auto fp = fun.init(mg::rng{0});
   // [functional]

@@ -57,9 +57,36 @@ TEST_CASE("functional: two inputs, a merge, two outputs") {
                   mg::as_expr(a), mg::as_expr(b)));
       },
       std::get<0>(std::get<0>(p)), std::get<0>(std::get<1>(p)), std::get<0>(std::get<6>(p)));
-  auto s = M::summary();
-  CHECK(s.find("5    concat           at3,at0        [B, 10]") != std::string::npos);
-  CHECK(s.find("total parameters: 68") != std::string::npos);
+  // Per example: dense 2*In*Out FLOPs, a merge of two values one per value, tanh one per value,
+  // a concatenation none (data movement); each node's output is an activation.
+  static_assert(M::flops == 2 * 4 * 5 + 2 * 3 * 5 + 5 + 5 + 2 * 5 * 2 + 0 + 2 * 10 * 1);
+  static_assert(M::activations == 5 + 5 + 5 + 5 + 2 + 10 + 1);
+  static_assert(M::activation_bytes<> == 4 * 33);
+  static_assert(M::activation_bytes<double> == 8 * 33);
+  CHECK(M::summary() ==
+        "node layer            reads          output shape         params        FLOPs/example "
+        "activation bytes/example\n"
+        "0    dense            in0            [B, 5]               25            40            20\n"
+        "1    dense            in1            [B, 5]               20            30            20\n"
+        "2    add              at0,at1        [B, 5]               0             5             20\n"
+        "3    tanh             at2            [B, 5]               0             5             20\n"
+        "4    dense            at3            [B, 2]               12            20            8\n"
+        "5    concat           at3,at0        [B, 10]              0             0             40\n"
+        "6    dense            at5            [B, 1]               11            20            4\n"
+        "total parameters: 68, forward FLOPs per example: 120, activation values per example: 33 "
+        "(132 bytes)\n");
+  CHECK(M::summary<double>().find("(264 bytes)") != std::string::npos);
+}
+
+TEST_CASE("functional: a merge of three values costs two FLOPs per value") {
+  using In = mg::shape<mg::dyn, 6>;
+  auto model = nn::functional<In>(nn::node(nn::merge_add{}, nn::in<0>, nn::in<0>, nn::in<0>),
+                                  nn::node(nn::merge_multiply{}, nn::at<0>, nn::in<0>))
+                   .outputs(nn::at<1>);
+  using M = decltype(model);
+  static_assert(M::node_shapes<0>::flops == 2 * 6);
+  static_assert(M::node_shapes<1>::flops == 6);
+  static_assert(M::flops == 18);
 }
 
 namespace {

@@ -61,13 +61,19 @@ TEST_CASE("module: FLOPs per example from the forward's type equal the sequentia
   static_assert(decltype(seq)::activations<In> == 128 + 128 + 10);
   // Nothing is costed per example without a batch axis.
   static_assert(nn::expression_cost<mg::tensor_view<float, mg::shape<128, 784>>>.flops == 0);
+  static_assert(M::activation_bytes<In> == 4 * 276);
+  // Each row's bytes are what it writes per example (float): the matmuls' outputs, and, fused,
+  // the relu a matmul reads and the result; they add up to the total.
   auto text = M::summary<In>();
-  CHECK(text.find("matmul               [B, 128]             200704\n") != std::string::npos);
-  CHECK(text.find("matmul               [B, 10]              2560\n") != std::string::npos);
+  CHECK(text.find("matmul               [B, 128]             200704        512\n") !=
+        std::string::npos);
+  CHECK(text.find("matmul               [B, 10]              2560          40\n") !=
+        std::string::npos);
   CHECK(text.find("fc1.weight           [128, 784]           100352\n") != std::string::npos);
-  CHECK(text.find("elementwise (fused)                       128\n") != std::string::npos);
+  CHECK(text.find("elementwise (fused)                       128           552\n") !=
+        std::string::npos);
   CHECK(text.find("total parameters: 101770, forward FLOPs per example: 203392, activation values "
-                  "per example: 276") != std::string::npos);
+                  "per example: 276 (1104 bytes)\n") != std::string::npos);
 }
 
 TEST_CASE("module: a LeNet-5 struct costs what the sequential LeNet-5 costs") {
@@ -99,6 +105,8 @@ TEST_CASE("module: a LeNet-5 struct costs what the sequential LeNet-5 costs") {
   static_assert(
       std::is_same_v<M::expression<In>, decltype(lenet_sequential()(params, mg::as_expr(x)))>);
   auto text = M::summary<In>();
-  CHECK(text.find("conv2d               [B, 6, 28, 28]       235200\n") != std::string::npos);
-  CHECK(text.find("max_pool2d           [B, 16, 5, 5]        1600\n") != std::string::npos);
+  CHECK(text.find("conv2d               [B, 6, 28, 28]       235200        18816\n") !=
+        std::string::npos);
+  CHECK(text.find("max_pool2d           [B, 16, 5, 5]        1600          1600\n") !=
+        std::string::npos);
 }

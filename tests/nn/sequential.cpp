@@ -34,6 +34,32 @@ TEST_CASE("sequential infers parameter shapes and counts them at compile time") 
   CHECK(text.find("101770") != std::string::npos);
 }
 
+TEST_CASE("sequential summary: FLOPs and activation bytes per example, per layer and in total") {
+  auto model = nn::sequential(nn::dense<16>{}, nn::relu{}, nn::dense<2>{});
+  using In = mg::shape<mg::dyn, 2>;
+  using M = decltype(model);
+  // dense<16>: 2*2*16 FLOPs, 16 values out; relu: 16, 16; dense<2>: 2*16*2, 2.
+  static_assert(M::flops<In> == 64 + 16 + 64);
+  static_assert(M::activations<In> == 16 + 16 + 2);
+  static_assert(M::activation_bytes<In> == 4 * 34);
+  static_assert(M::activation_bytes<In, double> == 8 * 34);
+  CHECK(M::summary<In>() ==
+        "layer                output shape         params        FLOPs/example activation "
+        "bytes/example\n"
+        "0 dense              [B, 16]              48            64            64\n"
+        "1 relu               [B, 16]              0             16            64\n"
+        "2 dense              [B, 2]               34            64            8\n"
+        "total parameters: 82, forward FLOPs per example: 144, activation values per example: 34 "
+        "(136 bytes)\n");
+  // The bytes follow the element type.
+  auto text = M::summary<In, double>();
+  CHECK(text.find("0 dense              [B, 16]              48            64            128\n") !=
+        std::string::npos);
+  CHECK(text.find("2 dense              [B, 2]               34            64            16\n") !=
+        std::string::npos);
+  CHECK(text.find("activation values per example: 34 (272 bytes)\n") != std::string::npos);
+}
+
 TEST_CASE("gradients through a sequential model pass finite differences") {
   auto model = nn::sequential(nn::dense<3>{}, nn::tanh{}, nn::dense<2>{}, nn::sigmoid{});
   using In = mg::shape<4, 5>;

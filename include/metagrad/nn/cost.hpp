@@ -45,6 +45,22 @@ concept has_cost_rule = requires {
   Op::template flops<Out, Args...>;
 };
 
+/// What node N itself costs, its arguments not included; Read: a non-elementwise node reads it
+/// (or it is the result), so its value is written to memory even when it is elementwise.
+template <bool Read, class N>
+struct node_cost;
+template <bool Read, class Op, class... Args>
+struct node_cost<Read, metagrad::node<Op, Args...>> {
+  using N = metagrad::node<Op, Args...>;
+  using Out = typename N::shape_type;
+  static constexpr bool elementwise = is_elementwise_op<Op>;
+  /// Whether the node's arguments are read as written values (a reshape passes Read on).
+  static constexpr bool args_read = reshape_node<N> ? Read : !elementwise;
+  static constexpr bool stored = !reshape_node<N> && (Read || !elementwise);
+  static constexpr cost_totals own{Op::template flops<Out, Args...>,
+                                   stored ? metagrad::detail::per_example_size<Out>() : 0};
+};
+
 template <bool Read, class E>
 constexpr cost_totals cost_of(E const*) {
   return {};  // a leaf: in memory already (a view), or a constant
@@ -54,8 +70,7 @@ template <bool Read, class E>
 constexpr cost_totals cost_of(shared_expr<E> const*) {
   return cost_of<true>(static_cast<E const*>(nullptr));
 }
-/// The cost of a node and the nodes below it; Read: a non-elementwise node reads it (or it is
-/// the result), so its value is written to memory even when it is elementwise.
+/// The cost of a node and the nodes below it.
 template <bool Read, class Op, class... Args>
 constexpr cost_totals cost_of(metagrad::node<Op, Args...> const*) {
   using N = metagrad::node<Op, Args...>;
@@ -66,32 +81,38 @@ constexpr cost_totals cost_of(metagrad::node<Op, Args...> const*) {
   if constexpr (!has_cost_rule<Op, Out, Args...>) {
     return {};
   } else {
-    constexpr bool elementwise = is_elementwise_op<Op>;
-    constexpr bool stored = !reshape_node<N> && (Read || !elementwise);
-    constexpr bool args_read = reshape_node<N> ? Read : !elementwise;
-    constexpr cost_totals own{Op::template flops<Out, Args...>,
-                              stored ? metagrad::detail::per_example_size<Out>() : 0};
-    return (own + ... + cost_of<args_read>(static_cast<Args const*>(nullptr)));
+    using C = node_cost<Read, N>;
+    return (C::own + ... + cost_of<C::args_read>(static_cast<Args const*>(nullptr)));
   }
 }
 
-/// Appends a row per non-elementwise node but a reshape, arguments first: op, output shape
-/// ("[B, 128]"), FLOPs per example; sums the elementwise nodes' FLOPs into fused.
-template <class E>
-void cost_rows(std::string&, index_t&, E const*) {}
-template <class E>
-void cost_rows(std::string& s, index_t& fused, shared_expr<E> const*) {
-  cost_rows(s, fused, static_cast<E const*>(nullptr));
+/// Values of T as bytes (dyn stays dyn).
+template <class T>
+constexpr index_t bytes_of(index_t values) {
+  return values == dyn ? dyn : values * static_cast<index_t>(sizeof(T));
 }
-template <class Op, class... Args>
-void cost_rows(std::string& s, index_t& fused, metagrad::node<Op, Args...> const*) {
-  (cost_rows(s, fused, static_cast<Args const*>(nullptr)), ...);
+
+/// Appends a row per non-elementwise node but a reshape, arguments first: op, output shape
+/// ("[B, 128]"), FLOPs and bytes written per example (values of T); adds the elementwise nodes'
+/// costs to fused. The rows and fused add up to cost_of's totals.
+template <class T, bool Read, class E>
+void cost_rows(std::string&, cost_totals&, E const*) {}
+template <class T, bool Read, class E>
+void cost_rows(std::string& s, cost_totals& fused, shared_expr<E> const*) {
+  cost_rows<T, true>(s, fused, static_cast<E const*>(nullptr));
+}
+template <class T, bool Read, class Op, class... Args>
+void cost_rows(std::string& s, cost_totals& fused, metagrad::node<Op, Args...> const*) {
   using N = metagrad::node<Op, Args...>;
-  constexpr index_t flops = Op::template flops<typename N::shape_type, Args...>;
-  if constexpr (is_elementwise_op<Op>)
-    fused = cost_sum(fused, flops);
-  else if constexpr (!reshape_node<N>)
-    summary_row(s, Op::name, dims_string(N::shape_type::dims, "B"), flops);
+  if constexpr (has_cost_rule<Op, typename N::shape_type, Args...>) {
+    using C = node_cost<Read, N>;
+    (cost_rows<T, C::args_read>(s, fused, static_cast<Args const*>(nullptr)), ...);
+    if constexpr (C::elementwise)
+      fused = fused + C::own;
+    else if constexpr (!reshape_node<N>)
+      summary_row(s, Op::name, dims_string(N::shape_type::dims, "B"),
+                  {C::own.flops, bytes_of<T>(C::own.activations)});
+  }
 }
 }  // namespace detail
 
@@ -100,14 +121,18 @@ template <class E>
 inline constexpr cost_totals expression_cost =
     detail::cost_of<true>(static_cast<E const*>(nullptr));
 
-/// A table of E's non-elementwise nodes (op, output shape, FLOPs per example), arguments first,
-/// then one row for its elementwise ops, which evaluation fuses into loops.
+/// A table of E's non-elementwise nodes (op, output shape, FLOPs and bytes it writes per
+/// example), arguments first, then one row for its elementwise ops, which evaluation fuses into
+/// loops (the bytes of the values among them that are written: the result, and what a
+/// non-elementwise node reads). The bytes add up to expression_cost<E>.activations values.
 template <class E>
 std::string cost_table() {
-  std::string s = "op                   output shape         FLOPs\n";
-  index_t fused = 0;
-  detail::cost_rows(s, fused, static_cast<E const*>(nullptr));
-  detail::summary_row(s, "elementwise (fused)", "", fused);
+  std::string s =
+      "op                   output shape         FLOPs/example activation bytes/example\n";
+  cost_totals fused{};
+  detail::cost_rows<value_t<E>, true>(s, fused, static_cast<E const*>(nullptr));
+  detail::summary_row(s, "elementwise (fused)", "",
+                      {fused.flops, detail::bytes_of<value_t<E>>(fused.activations)});
   return s;
 }
 

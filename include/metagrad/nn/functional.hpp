@@ -20,6 +20,7 @@
 
 #include "../expr/shared.hpp"
 #include "../ops/concat.hpp"
+#include "cost.hpp"
 #include "layer.hpp"
 #include "mode.hpp"
 
@@ -50,11 +51,23 @@ constexpr graph_node<Layer, Refs...> node(Layer layer, Refs...) {
   return {layer};
 }
 
+namespace detail {
+/// FLOPs per example of merging N values of shape S elementwise: N - 1 per value.
+template <class S, std::size_t N>
+constexpr index_t merge_flops() {
+  constexpr index_t n = per_example<S>();
+  return n == dyn ? dyn : static_cast<index_t>(N - 1) * n;
+}
+}  // namespace detail
+
 /// Layers that merge several values of the same shape (Keras's Add, Multiply, Concatenate).
+/// Their flops take every input shape, as output does.
 struct merge_add : stateless {
   static constexpr std::string_view name = "add";
   template <class S, class... More>
   using output = S;
+  template <class S, class... More>
+  static constexpr index_t flops = detail::merge_flops<S, 1 + sizeof...(More)>();
   template <class P, expression_like... X>
   auto operator()(P const&, X const&... x) const {
     return (as_expr(x) + ...);
@@ -64,6 +77,8 @@ struct merge_multiply : stateless {
   static constexpr std::string_view name = "multiply";
   template <class S, class... More>
   using output = S;
+  template <class S, class... More>
+  static constexpr index_t flops = detail::merge_flops<S, 1 + sizeof...(More)>();
   template <class P, expression_like... X>
   auto operator()(P const&, X const&... x) const {
     return (as_expr(x) * ...);
@@ -76,6 +91,8 @@ struct merge_concat : stateless {
   template <class S, class... More>
   using output = shape_t<decltype(metagrad::concat<Axis>(std::declval<zero<float, S>>(),
                                                          std::declval<zero<float, More>>()...))>;
+  template <class S, class... More>
+  static constexpr index_t flops = 0;  // data movement
   template <class P, expression_like... X>
   auto operator()(P const&, X const&... x) const {
     return metagrad::concat<Axis>(as_expr(x)...);
@@ -121,12 +138,13 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
   struct node_shapes_impl;
 
  public:
-  /// Node K's first input shape and its output shape.
+  /// Node K's first input shape and its output shape, and its layer's FLOPs per example.
   template <std::size_t K>
   struct node_shapes {
     using impl = node_shapes_impl<K, typename parts<node_t<K>>::refs>;
     using input = typename impl::first;
     using output = typename impl::output;
+    static constexpr index_t flops = impl::flops;
   };
 
  private:
@@ -168,6 +186,13 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
       using type = typename L::template output<typename shape_of_ref<K, R>::type...>;
     };
     using output = typename out<accepted>::type;
+    /// The layer's flops of every shape reaching it (a merge's), or of the first.
+    static constexpr index_t flops = [] {
+      if constexpr (requires { L::template flops<typename shape_of_ref<K, R>::type...>; })
+        return L::template flops<typename shape_of_ref<K, R>::type...>;
+      else
+        return L::template flops<first>;
+    }();
   };
 
  public:
@@ -192,13 +217,17 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
   }
   (std::index_sequence_for<Nodes...>{});
   static constexpr index_t flops = []<std::size_t... K>(std::index_sequence<K...>) {
-    return (index_t{0} + ... + layer_at<K>::template flops<typename node_shapes<K>::input>);
+    return (index_t{0} + ... + node_shapes<K>::flops);
   }
   (std::index_sequence_for<Nodes...>{});
   static constexpr index_t activations = []<std::size_t... K>(std::index_sequence<K...>) {
     return (index_t{0} + ... + detail::per_example<typename node_shapes<K>::output>());
   }
   (std::index_sequence_for<Nodes...>{});
+  /// The activation values (each node's output) in bytes, for element type T: e.g.
+  /// static_assert(M::activation_bytes<> == 4 * M::activations).
+  template <class T = float>
+  static constexpr index_t activation_bytes = detail::bytes_of<T>(activations);
 
   /// The model with outputs refs (nodes), e.g. .outputs(nn::at<4>, nn::at<5>).
   template <std::size_t... K>
@@ -267,14 +296,19 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
     detail::for_each_layers_named<true, typename parts<Nodes>::layer...>(s, f);
   }
 
-  /// A table like keras' model.summary(): node, layer, inputs, output shape, parameters.
+  /// A table like keras' model.summary() for element type T: node, layer, inputs, output shape,
+  /// parameters, FLOPs and activation bytes (of its output) per example; then the totals.
+  template <class T = float>
   static std::string summary() {
-    std::string s = "node layer            reads          output shape         params\n";
-    [&]<std::size_t... K>(std::index_sequence<K...>) { (row<K>(s), ...); }
+    std::string s =
+        "node layer            reads          output shape         params        FLOPs/example "
+        "activation bytes/example\n";
+    [&]<std::size_t... K>(std::index_sequence<K...>) { (row<K, T>(s), ...); }
     (std::index_sequence_for<Nodes...>{});
     s += "total parameters: " + std::to_string(param_count) +
-         ", forward FLOPs per example: " + std::to_string(flops) +
-         ", activation values per example: " + std::to_string(activations) + "\n";
+         ", forward FLOPs per example: " + detail::cost_string(flops) +
+         ", activation values per example: " + detail::cost_string(activations) + " (" +
+         detail::cost_string(activation_bytes<T>) + " bytes)\n";
     return s;
   }
 
@@ -356,9 +390,11 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
       update_from<K + 1>(p, xs, next, s, m);
     }
   }
-  template <std::size_t K>
+  template <std::size_t K, class T>
   static void row(std::string& s) {
     using L = layer_at<K>;
+    using S = typename node_shapes<K>::input;
+    using Y = typename node_shapes<K>::output;
     std::string reads;
     [&]<class... R>(std::tuple<R...>*) {
       ((reads += (reads.empty() ? "" : ",") +
@@ -370,9 +406,11 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
       v.resize(std::max(v.size(), n), ' ');
       return v;
     };
-    s += pad(std::to_string(K), 5) + pad(std::string(L::name), 17) + pad(reads, 15) +
-         pad(dims_string(node_shapes<K>::output::dims, "B"), 21) +
-         std::to_string(L::template param_count<typename node_shapes<K>::input>) + "\n";
+    detail::summary_row(s,
+                        pad(std::to_string(K), 5) + pad(std::string(L::name), 17) + pad(reads, 15),
+                        dims_string(Y::dims, "B"),
+                        {L::template param_count<S>, node_shapes<K>::flops,
+                         detail::bytes_of<T>(detail::per_example<Y>())});
   }
 };
 

@@ -103,12 +103,21 @@ void he_normal(tensor<T, S>& t, index_t fan_in, rng& r) {
 namespace detail {
 /// A count as text: "dyn" for dyn.
 inline std::string cost_string(index_t n) { return n == dyn ? "dyn" : std::to_string(n); }
-/// One row of a summary table (sequential's, a module's, a cost table): name and shape padded to
-/// 21 columns, then the count. Not a template: the rows of every layer share it.
-inline void summary_row(std::string& s, std::string name, std::string shape, index_t count) {
+/// One row of a summary table (sequential's, functional's, a module's, a cost table): name and
+/// shape padded to 21 columns, then the counts, each but the last padded to 14 ("dyn" for dyn).
+/// Not a template: the rows of every layer share it.
+inline void summary_row(std::string& s, std::string name, std::string shape,
+                        std::initializer_list<index_t> counts) {
   name.resize(std::max<std::size_t>(name.size(), 21), ' ');
   shape.resize(std::max<std::size_t>(shape.size(), 21), ' ');
-  s += name + shape + cost_string(count) + "\n";
+  s += name + shape;
+  std::size_t left = counts.size();
+  for (index_t n : counts) {
+    std::string c = cost_string(n);
+    if (--left > 0) c.resize(std::max<std::size_t>(c.size() + 1, 14), ' ');
+    s += c;
+  }
+  s += "\n";
 }
 }  // namespace detail
 

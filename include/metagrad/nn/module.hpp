@@ -105,6 +105,10 @@ struct module {
   /// and each non-elementwise node and its elementwise operands; see cost.hpp).
   template <class In>
   static constexpr index_t activations = cost<In>.activations;
+  /// Those values in bytes (of the expression's element type), e.g. for memory planning.
+  template <class In>
+  static constexpr index_t activation_bytes =
+      detail::bytes_of<value_t<expression<In>>>(cost<In>.activations);
 
   /// Calls f(name, tensor) for every parameter, named by field ("fc1.weight").
   template <class P, class F>
@@ -117,14 +121,15 @@ struct module {
     return parameter_table() + "total parameters: " + std::to_string(param_count) + "\n";
   }
   /// A table like keras' model.summary() for input shape In: the forward's non-elementwise ops
-  /// (op, output shape, FLOPs per example) and its fused elementwise ones, the parameters; then
-  /// the totals, as sequential's summary gives them.
+  /// (op, output shape, FLOPs and activation bytes per example) and its fused elementwise ones,
+  /// the parameters; then the totals, as sequential's summary gives them.
   template <class In>
   static std::string summary() {
     return cost_table<expression<In>>() + "\n" + parameter_table() +
            "total parameters: " + std::to_string(param_count) +
            ", forward FLOPs per example: " + detail::cost_string(flops<In>) +
-           ", activation values per example: " + detail::cost_string(activations<In>) + "\n";
+           ", activation values per example: " + detail::cost_string(activations<In>) + " (" +
+           detail::cost_string(activation_bytes<In>) + " bytes)\n";
   }
 
  private:
@@ -151,7 +156,7 @@ struct module {
       (std::make_index_sequence<tree_arity<Tree>>{});
     } else {
       detail::summary_row(s, prefix, dims_string(Tree::shape_type::dims),
-                          Tree::shape_type::static_size);
+                          {Tree::shape_type::static_size});
     }
   }
   template <class Tree, std::size_t I>

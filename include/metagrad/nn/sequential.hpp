@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cost.hpp"
 #include "layers.hpp"
 #include "mode.hpp"
 
@@ -126,6 +127,9 @@ struct sequential_model {
             nn::detail::per_example<typename layer_t<K>::template output<input_of<K, In>>>());
   }
   (std::index_sequence_for<Layers...>{});
+  /// Those values in bytes, for element type T.
+  template <class In, class T = float>
+  static constexpr index_t activation_bytes = detail::bytes_of<T>(activations<In>);
 
   /// Parameters for input shape In (element type T, float by default); layer K draws from
   /// r.fold_in(K), so adding a layer does not change the others' values.
@@ -181,15 +185,19 @@ struct sequential_model {
     detail::for_each_layers_named<true, Layers...>(s, f);
   }
 
-  /// A table like keras' model.summary(): layer, output shape, parameters; then the totals.
-  template <class In>
+  /// A table like keras' model.summary() for input In and element type T: layer, output shape,
+  /// parameters, FLOPs and activation bytes (of its output) per example; then the totals.
+  template <class In, class T = float>
   static std::string summary() {
-    std::string s = "layer                output shape         params\n";
-    [&]<std::size_t... K>(std::index_sequence<K...>) { (row<K, In>(s), ...); }
+    std::string s =
+        "layer                output shape         params        FLOPs/example activation "
+        "bytes/example\n";
+    [&]<std::size_t... K>(std::index_sequence<K...>) { (row<K, In, T>(s), ...); }
     (std::index_sequence_for<Layers...>{});
     s += "total parameters: " + std::to_string(param_count<In>) +
-         ", forward FLOPs per example: " + std::to_string(flops<In>) +
-         ", activation values per example: " + std::to_string(activations<In>) + "\n";
+         ", forward FLOPs per example: " + detail::cost_string(flops<In>) +
+         ", activation values per example: " + detail::cost_string(activations<In>) + " (" +
+         detail::cost_string(activation_bytes<In, T>) + " bytes)\n";
     return s;
   }
 
@@ -233,12 +241,14 @@ struct sequential_model {
     }
   }
 
-  template <std::size_t K, class In>
+  template <std::size_t K, class In, class T>
   static void row(std::string& s) {
     using L = layer_t<K>;
-    detail::summary_row(s, std::to_string(K) + " " + std::string(L::name),
-                        dims_string(L::template output<input_of<K, In>>::dims, "B"),
-                        L::template param_count<input_of<K, In>>);
+    using Out = typename L::template output<input_of<K, In>>;
+    detail::summary_row(
+        s, std::to_string(K) + " " + std::string(L::name), dims_string(Out::dims, "B"),
+        {L::template param_count<input_of<K, In>>, L::template flops<input_of<K, In>>,
+         detail::bytes_of<T>(detail::per_example<Out>())});
   }
 };
 
