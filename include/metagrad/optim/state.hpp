@@ -154,7 +154,7 @@ auto flat_view(L const& leaf) {
   static_assert(
       requires { leaf.data(); },
       "optimizer: gradient leaves must be tensors or tensor_views (held in memory)");
-  return V(leaf.data(), extents<1>{leaf.size()});
+  return V(leaf.data(), extents<1>{{leaf.size()}});
 }
 
 /// Runs update(dst, p, g, leaf index) over the leaves of params and grads, creating the state
