@@ -47,12 +47,13 @@ int main() {
   // [sequential]
 
   // [functional]
-  auto fun = nn::functional<In>(nn::node(nn::dense<32>{}, nn::in<0>),             // 0
-                                nn::node(nn::relu{}, nn::at<0>),                  // 1
-                                nn::node(nn::dense<32>{}, nn::at<1>),             // 2
-                                nn::node(nn::merge_add{}, nn::at<2>, nn::at<1>),  // 3: a skip
-                                nn::node(nn::relu{}, nn::at<3>),                  // 4
-                                nn::node(nn::dense<3>{}, nn::at<4>))              // 5
+  using Features = nn::input<"features", In>;  // an input with a name
+  auto fun = nn::functional<Features>(nn::node(nn::dense<32>{}, nn::in<"features">),    // 0
+                                      nn::node(nn::relu{}, nn::at<0>),                  // 1
+                                      nn::node(nn::dense<32>{}, nn::at<1>),             // 2
+                                      nn::node(nn::merge_add{}, nn::at<2>, nn::at<1>),  // 3: a skip
+                                      nn::node(nn::relu{}, nn::at<3>),                  // 4
+                                      nn::node(nn::dense<3>{}, nn::at<4>))              // 5
                  .outputs(nn::at<5>);
   using F = decltype(fun);
   static_assert(F::param_count == (4 * 32 + 32) + (32 * 32 + 32) + (32 * 3 + 3));

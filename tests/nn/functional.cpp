@@ -1,7 +1,8 @@
 // Functional models: a graph with two inputs, a merge and two outputs computes what the same
 // layers applied by hand compute; parameters are inferred and named by node; gradients flow to
 // every node; a single-input functional model trains with fit (batch norm and dropout included);
-// and the summary reports shapes and constexpr totals.
+// and the summary reports shapes and constexpr totals. Inputs declared with names are read by
+// name as by position, and the summary shows their names.
 #include "support/blobs.hpp"
 #include "support/check.hpp"
 
@@ -76,6 +77,71 @@ TEST_CASE("functional: two inputs, a merge, two outputs") {
         "total parameters: 68, forward FLOPs per example: 120, activation values per example: 33 "
         "(132 bytes)\n");
   CHECK(M::summary<double>().find("(264 bytes)") != std::string::npos);
+}
+
+TEST_CASE("functional: inputs declared with names are read by name") {
+  using A = mg::shape<mg::dyn, 4>;
+  using B = mg::shape<mg::dyn, 3>;
+  // Node 1 reads "meta" twice, once by name and once by position: both are input 1.
+  auto named = nn::functional<nn::input<"image", A>, nn::input<"meta", B>>(
+                   nn::node(nn::dense<5>{}, nn::in<"image">),                   // 0
+                   nn::node(nn::merge_concat<>{}, nn::in<"meta">, nn::in<1>),   // 1
+                   nn::node(nn::dense<5>{}, nn::at<1>),                         // 2
+                   nn::node(nn::merge_multiply{}, nn::at<0>, nn::at<2>),        // 3
+                   nn::node(nn::merge_concat<>{}, nn::at<3>, nn::in<"image">))  // 4
+                   .outputs(nn::at<4>);
+  auto numbered = nn::functional<A, B>(nn::node(nn::dense<5>{}, nn::in<0>),                   // 0
+                                       nn::node(nn::merge_concat<>{}, nn::in<1>, nn::in<1>),  // 1
+                                       nn::node(nn::dense<5>{}, nn::at<1>),                   // 2
+                                       nn::node(nn::merge_multiply{}, nn::at<0>, nn::at<2>),  // 3
+                                       nn::node(nn::merge_concat<>{}, nn::at<3>, nn::in<0>))  // 4
+                      .outputs(nn::at<4>);
+  using M = decltype(named);
+  using N = decltype(numbered);
+  static_assert(std::is_same_v<M::input_shapes, std::tuple<A, B>>);
+  static_assert(M::input_names[0] == "image" && M::input_names[1] == "meta");
+  static_assert(N::input_names[0].empty());
+  static_assert(std::is_same_v<M::params<double>, N::params<double>>);
+  static_assert(std::is_same_v<M::node_shapes<4>::output, mg::shape<mg::dyn, 9>>);
+  static_assert(M::param_count == N::param_count && M::flops == N::flops);
+  // The same parameters (names too): a name changes how a node reads an input, nothing else.
+  auto p = named.init<double>(mg::rng{5});
+  std::vector<std::string> names;
+  M::for_each_named(p, [&](std::string const& n, auto const&) { names.push_back(n); });
+  CHECK(names == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
+  auto xa = mgt::random<mg::shape<6, 4>>(6);
+  auto xb = mgt::random<mg::shape<6, 3>>(7);
+  mg::tensor<double, A> a(mg::extents<2>{{6, 4}});
+  mg::tensor<double, B> b(mg::extents<2>{{6, 3}});
+  std::copy(xa.begin(), xa.end(), a.begin());
+  std::copy(xb.begin(), xb.end(), b.begin());
+  mgt::check_close(mg::eval(named(p, a, b)), mg::eval(numbered(p, a, b)), 0, 0, "named inputs");
+  auto h0 = nn::dense<5>{}(std::get<0>(p), mg::as_expr(a));
+  auto h2 = nn::dense<5>{}(std::get<2>(p), mg::concat<-1>(mg::as_expr(b), mg::as_expr(b)));
+  mgt::check_close(mg::eval(named(p, a, b)), mg::eval(mg::concat<-1>(h0 * h2, mg::as_expr(a))),
+                   1e-14, 1e-14, "by hand");
+  // Gradients with respect to both inputs and a weight, against finite differences.
+  mgt::check_grads(
+      [&](auto const& x0, auto const& x1, auto const& w2) {
+        return mg::sum(mg::square(
+            named(std::forward_as_tuple(std::get<0>(p), std::get<1>(p),
+                                        std::forward_as_tuple(w2, std::get<1>(std::get<2>(p))),
+                                        std::get<3>(p), std::get<4>(p)),
+                  x0, x1)));
+      },
+      a, b, std::get<0>(std::get<2>(p)));
+  // The summary shows an input by its name, however the node refers to it.
+  CHECK(M::summary() ==
+        "node layer            reads          output shape         params        FLOPs/example "
+        "activation bytes/example\n"
+        "0    dense            image          [B, 5]               25            40            20\n"
+        "1    concat           meta,meta      [B, 6]               0             0             24\n"
+        "2    dense            at1            [B, 5]               35            60            20\n"
+        "3    multiply         at0,at2        [B, 5]               0             5             20\n"
+        "4    concat           at3,image      [B, 9]               0             0             36\n"
+        "total parameters: 60, forward FLOPs per example: 105, activation values per example: 30 "
+        "(120 bytes)\n");
+  CHECK(N::summary().find("1    concat           in1,in1 ") != std::string::npos);
 }
 
 TEST_CASE("functional: a merge of three values costs two FLOPs per value") {

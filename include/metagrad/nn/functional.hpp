@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // functional<In...>(nodes...).outputs(refs...): any graph of layers with several inputs and
 // outputs, as Keras's functional API. The graph is a flat list of nodes, each a layer and the
-// references it reads: nn::in<I> (model input I) or nn::at<K> (the output of node K < this one).
+// references it reads: nn::in<I> (model input I), nn::in<"name"> (the input declared as
+// nn::input<"name", Shape>) or nn::at<K> (the output of node K < this one).
 // Shapes flow from the inputs at compile time, so parameters are inferred, and a layer that cannot
 // take what reaches it is one compile error naming its node and the shapes. Parameters and state
 // are tuples with one tree per node, named as "K.weight". A node's value that more than one
@@ -15,9 +16,14 @@
 //                    nn::node(nn::dense<1>{}, nn::at<3>))               // node 5
 //                    .outputs(nn::at<4>, nn::at<5>);
 //   auto [logits, score] = model(params, x0, x1);   // a tuple when there are several outputs
+// Inputs declared nn::input<"image", In0>, nn::input<"meta", In1> are read by name,
+// nn::in<"image">, and the summary shows the names; the call still takes them in order.
 #pragma once
+#include <array>
 #include <string>
+#include <string_view>
 
+#include "../detail/fixed_string.hpp"
 #include "../expr/shared.hpp"
 #include "../ops/concat.hpp"
 #include "cost.hpp"
@@ -26,17 +32,41 @@
 
 namespace metagrad::nn {
 
-template <std::size_t I>
+/// A named input of a functional model, in place of its shape: e.g.
+/// nn::functional<nn::input<"image", shape<dyn, 784>>, nn::input<"meta", shape<dyn, 4>>>(...).
+template <metagrad::detail::fixed_string Name, class Shape>
+struct input {
+  static_assert(!Name.view().empty(), "functional: an input's name is not empty");
+  static constexpr auto key = Name;
+  using shape = Shape;
+};
+
+/// What nn::in<...> takes: an input's position, nn::in<0>, or its name, nn::in<"image">.
+template <std::size_t N>
+struct input_key {
+  std::size_t index = 0;
+  metagrad::detail::fixed_string<N> name;
+  static constexpr bool named = N > 1;
+  constexpr input_key(std::size_t i) requires(N == 1) : index(i), name("") {}
+  constexpr input_key(char const (&s)[N]) : name(s) {
+    static_assert(N > 1, "functional: nn::in<\"\"> names no input; give a name or a position");
+  }
+};
+input_key(std::size_t)->input_key<1>;
+template <std::size_t N>
+input_key(char const (&)[N]) -> input_key<N>;
+
+template <input_key Key>
 struct input_ref {
-  static constexpr std::size_t index = I;
+  static constexpr auto key = Key;
 };
 template <std::size_t K>
 struct node_ref {
   static constexpr std::size_t index = K;
 };
-/// Model input I, and the output of node K, as a node's arguments.
-template <std::size_t I>
-inline constexpr input_ref<I> in{};
+/// Model input I (or the input named so), and the output of node K, as a node's arguments.
+template <input_key Key>
+inline constexpr input_ref<Key> in{};
 template <std::size_t K>
 inline constexpr node_ref<K> at{};
 
@@ -52,6 +82,37 @@ constexpr graph_node<Layer, Refs...> node(Layer layer, Refs...) {
 }
 
 namespace detail {
+template <class Ref>
+inline constexpr bool is_input_ref = false;
+template <auto Key>
+inline constexpr bool is_input_ref<input_ref<Key>> = true;
+
+/// A functional model's input as declared: a shape (unnamed), or nn::input<"name", Shape>.
+template <class In>
+struct input_decl {
+  static constexpr metagrad::detail::fixed_string key{""};
+  using shape = In;
+};
+template <metagrad::detail::fixed_string Name, class Shape>
+struct input_decl<input<Name, Shape>> : input<Name, Shape> {};
+
+/// The position of the first input named name among In..., or sizeof...(In).
+template <class... In>
+constexpr std::size_t input_named(std::string_view name) {
+  constexpr std::array<std::string_view, sizeof...(In)> names{input_decl<In>::key.view()...};
+  std::size_t i = 0;
+  while (i < names.size() && (names[i].empty() || names[i] != name)) ++i;
+  return i;
+}
+/// The position of an input that shares its name with an earlier one, or sizeof...(In).
+template <class... In>
+constexpr std::size_t input_named_twice() {
+  constexpr std::array<std::string_view, sizeof...(In)> names{input_decl<In>::key.view()...};
+  for (std::size_t j = 0; j < names.size(); ++j)
+    if (input_named<In...>(names[j]) < j) return j;
+  return names.size();
+}
+
 /// FLOPs per example of merging N values of shape S elementwise: N - 1 per value.
 template <class S, std::size_t N>
 constexpr index_t merge_flops() {
@@ -109,6 +170,16 @@ template <std::size_t Node, std::size_t Read>
 struct functional_node_reads_a_later_node {
   static constexpr bool value = false;
 };
+/// Named in the diagnostic when node K reads nn::in<"name"> and no input has that name.
+template <std::size_t Node, metagrad::detail::fixed_string Name>
+struct functional_node_reads_no_input_named {
+  static constexpr bool value = false;
+};
+/// Named in the diagnostic when two inputs of a functional model have the same name.
+template <metagrad::detail::fixed_string Name>
+struct functional_inputs_share_the_name {
+  static constexpr bool value = false;
+};
 
 template <class Inputs, class Outputs, class... Nodes>
 struct functional_model;
@@ -117,7 +188,10 @@ template <class... In, class... Out, class... Nodes>
 struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
   std::tuple<Nodes...> nodes;
   static constexpr std::size_t size = sizeof...(Nodes);
-  using input_shapes = std::tuple<In...>;
+  using input_shapes = std::tuple<typename detail::input_decl<In>::shape...>;
+  /// The inputs' names as nn::input declared them ("" for an input given by its shape alone).
+  static constexpr std::array<std::string_view, sizeof...(In)> input_names{
+      detail::input_decl<In>::key.view()...};
 
  private:
   template <class N>
@@ -148,12 +222,26 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
   };
 
  private:
+  /// The position of the input nn::in<Key> reads, in node K.
+  template <std::size_t K, auto Key>
+  static constexpr std::size_t input_index() {
+    if constexpr (!Key.named) {
+      static_assert(Key.index < sizeof...(In),
+                    "functional: nn::in<I> names an input the model has not");
+      return Key.index < sizeof...(In) ? Key.index : 0;  // one error, not a cascade
+    } else {
+      constexpr std::size_t i = detail::input_named<In...>(Key.name.view());
+      static_assert(i < sizeof...(In) || functional_node_reads_no_input_named<K, Key.name>::value,
+                    "functional: a node reads nn::in<\"name\"> of a name no input has (the note "
+                    "names functional_node_reads_no_input_named<node from 0, name>)");
+      return i < sizeof...(In) ? i : 0;
+    }
+  }
   template <std::size_t K, class Ref>
   struct shape_of_ref;
-  template <std::size_t K, std::size_t I>
-  struct shape_of_ref<K, input_ref<I>> {
-    static_assert(I < sizeof...(In), "functional: nn::in<I> names an input the model has not");
-    using type = std::tuple_element_t<I, std::tuple<In...>>;
+  template <std::size_t K, auto Key>
+  struct shape_of_ref<K, input_ref<Key>> {
+    using type = std::tuple_element_t<input_index<K, Key>(), input_shapes>;
   };
   template <std::size_t K, std::size_t J>
   struct shape_of_ref<K, node_ref<J>> {
@@ -324,10 +412,10 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
   }
   // The inputs and the node values so far are flat_tuples (detail/flat_tuple.hpp): the values
   // are expressions, whose types std::tuple's constructors take exponential time on.
-  template <class Ref, class Xs, class Vals>
+  template <std::size_t K, class Ref, class Xs, class Vals>
   static auto const& value_of(Xs const& xs, Vals const& vals) {
-    if constexpr (requires { Ref::index; } && std::is_same_v<Ref, input_ref<Ref::index>>)
-      return metagrad::detail::get<Ref::index>(xs);
+    if constexpr (detail::is_input_ref<Ref>)
+      return metagrad::detail::get<input_index<K, Ref::key>()>(xs);
     else
       return metagrad::detail::get<Ref::index>(vals);
   }
@@ -353,10 +441,10 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
     auto const& layer = std::get<K>(nodes).layer;
     auto const mk = m->template at<K>();
     return [&]<class... R>(std::tuple<R...>*) {
-      if constexpr (requires { layer(std::get<K>(p), value_of<R>(xs, vals)..., mk); })
-        return layer(std::get<K>(p), value_of<R>(xs, vals)..., mk);
+      if constexpr (requires { layer(std::get<K>(p), value_of<K, R>(xs, vals)..., mk); })
+        return layer(std::get<K>(p), value_of<K, R>(xs, vals)..., mk);
       else
-        return layer(std::get<K>(p), value_of<R>(xs, vals)...);
+        return layer(std::get<K>(p), value_of<K, R>(xs, vals)...);
     }(static_cast<refs_at<K>*>(nullptr));
   }
   template <std::size_t K, class P, class Xs, class Vals, class M>
@@ -381,13 +469,23 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
       auto const& layer = std::get<K>(nodes).layer;
       [&]<class... R>(std::tuple<R...>*) {
         if constexpr (holds_state<std::tuple_element_t<K, St>>)
-          layer.update_state(std::get<K>(p), value_of<R>(xs, vals)..., std::get<K>(s),
+          layer.update_state(std::get<K>(p), value_of<K, R>(xs, vals)..., std::get<K>(s),
                              m.template at<K>());
       }(static_cast<refs_at<K>*>(nullptr));
       auto v = eval(node_value<K>(p, xs, vals, &m));
       // Keeps concrete values: later nodes read them as tensors.
       auto next = append(vals, std::move(v));
       update_from<K + 1>(p, xs, next, s, m);
+    }
+  }
+  /// An input by its name if it has one, else in0, in1, ...; a node's value as at0, at1, ...
+  template <std::size_t K, class R>
+  static std::string read_label() {
+    if constexpr (detail::is_input_ref<R>) {
+      constexpr std::size_t i = input_index<K, R::key>();
+      return input_names[i].empty() ? "in" + std::to_string(i) : std::string(input_names[i]);
+    } else {
+      return "at" + std::to_string(R::index);
     }
   }
   template <std::size_t K, class T>
@@ -397,10 +495,7 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
     using Y = typename node_shapes<K>::output;
     std::string reads;
     [&]<class... R>(std::tuple<R...>*) {
-      ((reads += (reads.empty() ? "" : ",") +
-                 std::string(std::is_same_v<R, input_ref<R::index>> ? "in" : "at") +
-                 std::to_string(R::index)),
-       ...);
+      ((reads += (reads.empty() ? "" : ",") + read_label<K, R>()), ...);
     }(static_cast<refs_at<K>*>(nullptr));
     auto pad = [](std::string v, std::size_t n) {
       v.resize(std::max(v.size(), n), ' ');
@@ -414,11 +509,19 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
   }
 };
 
-/// A functional model over inputs of shapes In... (batch first), e.g.
+/// A functional model over inputs of shapes In... (batch first), each a shape or a named
+/// nn::input<"name", Shape>, e.g.
 /// nn::functional<shape<dyn, 784>>(nn::node(nn::dense<10>{}, nn::in<0>)).outputs(nn::at<0>).
 template <class... In, class... Nodes>
 constexpr auto functional(Nodes... nodes) {
   static_assert(sizeof...(In) >= 1, "functional: give the input shapes, functional<In...>(...)");
+  constexpr std::size_t twice = detail::input_named_twice<In...>();
+  static_assert(
+      twice == sizeof...(In) ||
+          functional_inputs_share_the_name<detail::input_decl<
+              std::tuple_element_t<twice % sizeof...(In), std::tuple<In...>>>::key>::value,
+      "functional: two inputs have the same name (the note names "
+      "functional_inputs_share_the_name<name>)");
   return functional_model<std::tuple<In...>, std::tuple<>, Nodes...>{{nodes...}};
 }
 
