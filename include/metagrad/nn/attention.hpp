@@ -82,6 +82,9 @@ struct multi_head_attention {
 
   template <class S>
   static constexpr bool accepts = S::rank == 3 && S::dims[2] == EmbedDim;
+  /// (B,T,E): rank 3, then the layer's E as the last extent.
+  template <class S>
+  using expects = std::conditional_t<S::rank != 3, expects_rank<3>, expects_last_extent<EmbedDim>>;
 
   /// E, once the input S is checked to be (B,T,E).
   template <class S>

@@ -52,6 +52,9 @@ struct batch_norm {
   template <class S>
   static constexpr bool accepts = S::rank >= 2 && S::dims[1] != dyn;
   template <class S>
+  using expects =
+      std::conditional_t < S::rank<2, expects_rank_at_least<2>, expects_static_extent<1>>;
+  template <class S>
   static constexpr index_t channels() {
     static_assert((S::rank >= 2 && S::dims[1] != dyn) || batch_norm_needs_static_channels<S>::value,
                   "batch_norm: the input must be (N, C, ...) with a static channel extent C");

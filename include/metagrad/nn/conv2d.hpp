@@ -32,6 +32,20 @@ struct conv2d {
   }
   template <class S>
   static constexpr bool accepts = accepts_shape<S>();
+  /// The least H and W the kernel fits: its span (dilation) less the padding on both sides.
+  static constexpr index_t min_h =
+      std::max<index_t>(1, metagrad::detail::conv_axis_h(P).span(Kernel.h) - 2 * P.padding.h);
+  static constexpr index_t min_w =
+      std::max<index_t>(1, metagrad::detail::conv_axis_w(P).span(Kernel.w) - 2 * P.padding.w);
+  /// What S breaks first: (B,C,H,W), C static and a multiple of the groups, H and W >= the
+  /// kernel's reach.
+  template <class S>
+  using expects = std::conditional_t<
+      S::rank != 4, expects_rank<4>,
+      std::conditional_t<S::rank == 4 && S::dims[1] == dyn, expects_static_extent<1>,
+                         std::conditional_t<S::rank == 4 && S::dims[1] % P.groups != 0,
+                                            expects_channels_multiple_of<P.groups>,
+                                            expects_spatial_at_least<min_h, min_w>>>>;
 
   template <class S>
   using weight_shape = shape<Out, S::dims[1] / P.groups, Kernel.h, Kernel.w>;

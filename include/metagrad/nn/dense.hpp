@@ -37,6 +37,11 @@ struct dense {
   template <class S>
   static constexpr bool accepts = S::rank >= 1 && S::dims[S::rank - 1] != dyn &&
                                   (In == dyn || S::dims[S::rank - 1] == In);
+  template <class S>
+  using expects =
+      std::conditional_t < S::rank<1, expects_rank_at_least<1>,
+                                   std::conditional_t<In == dyn, expects_static_extent<S::rank - 1>,
+                                                      expects_last_extent<In>>>;
 
   template <class S>
   static constexpr index_t in_width() {

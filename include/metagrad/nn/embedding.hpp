@@ -18,6 +18,8 @@ struct embedding {
   template <class S>
   static constexpr bool accepts = S::rank >= 1;
   template <class S>
+  using expects = expects_rank_at_least<1>;
+  template <class S>
   static consteval std::array<index_t, S::rank + 1> output_dims() {
     std::array<index_t, S::rank + 1> d{};
     for (std::size_t i = 0; i < S::rank; ++i) d[i] = S::dims[i];

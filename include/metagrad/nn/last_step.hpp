@@ -22,6 +22,8 @@ struct last_step : stateless {
   template <class S>
   static constexpr bool accepts = S::rank == 3;
   template <class S>
+  using expects = expects_rank<3>;
+  template <class S>
   using output = shape<S::dims[0], S::dims[S::rank - 1]>;
   template <class S>
   static constexpr index_t flops = 0;

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 // What every layer shares. A layer L has
 //   L::accepts<In>          whether it can take input shape In (false: sequential names its
-//   position) L::params<T, In>        its parameter tree type for input shape In (std::tuple<> if
-//   none) L::output<In>           its output shape l.init<T, In>(rng)      parameters, initialised
-//   as PyTorch's layer of the same kind l(params, x)            the expression it computes
+//                           position, the layer, In and L::expects<In>)
+//   L::expects<In>          what it needs of In, an expects_* type below (only for a layer whose
+//                           accepts can be false; sequential says see_layer when it is missing)
+//   L::params<T, In>        its parameter tree type for input shape In (std::tuple<> if none)
+//   L::output<In>           its output shape
+//   l.init<T, In>(rng)      parameters, initialised as PyTorch's layer of the same kind
+//   l(params, x)            the expression it computes
 //   L::param_names          the names of its parameters (PyTorch's state_dict names)
 //   L::param_count<In>, L::flops<In>   per-example totals, constexpr
 // Layers infer their parameter shapes from In: dense<128> on (B,784) has a (128,784) weight.
@@ -32,6 +36,35 @@ consteval index_t per_example() {
   return n;
 }
 }  // namespace detail
+
+// What a layer needs of the shape entering it (L::expects<In>): empty types whose names and
+// arguments read as the requirement in a diagnostic, e.g. sequential_layer_rejects_input<1,
+// dense<10, 128>, shape<-1, 784>, expects_last_extent<128>>. A layer names the requirement In
+// breaks, the first in the order its accepts checks them.
+
+/// Rank exactly R, e.g. expects_rank<4> for (B,C,H,W).
+template <std::size_t R>
+struct expects_rank {};
+/// Rank R or more.
+template <std::size_t R>
+struct expects_rank_at_least {};
+/// A last extent (width) of exactly N.
+template <index_t N>
+struct expects_last_extent {};
+/// A static (not dyn) extent on axis A (counted from 0).
+template <std::size_t A>
+struct expects_static_extent {};
+/// A static channel extent (axis 1) that is a multiple of the layer's groups G.
+template <index_t G>
+struct expects_channels_multiple_of {};
+/// Spatial extents (the last two, H and W) of at least H and W: the kernel's span less padding.
+template <index_t H, index_t W>
+struct expects_spatial_at_least {};
+/// N values per example (the product of all extents but the batch's).
+template <index_t N>
+struct expects_per_example_values {};
+/// The layer has no L::expects: its accepts says what it needs.
+struct see_layer {};
 
 namespace detail {
 /// A tensor's elements as a span, e.g. for the span forms of the initializers below.

@@ -19,6 +19,9 @@ struct layer_norm {
   template <class S>
   static constexpr bool accepts = S::rank >= 1 && S::dims[S::rank - 1] != dyn;
   template <class S>
+  using expects =
+      std::conditional_t < S::rank<1, expects_rank_at_least<1>, expects_static_extent<S::rank - 1>>;
+  template <class S>
   using output = S;
   template <class T, class S>
   using params =

@@ -29,6 +29,14 @@ struct pool2d_layer : stateless {
   }
   template <class S>
   static constexpr bool accepts = accepts_shape<S>();
+  /// (..,H,W) with H and W at least the kernel less the padding on both sides.
+  template <class S>
+  using expects =
+      std::conditional_t <
+      S::rank<2, expects_rank_at_least<2>,
+              expects_spatial_at_least<
+                  std::max<index_t>(1, params_value.kernel.h - 2 * params_value.padding.h),
+                  std::max<index_t>(1, params_value.kernel.w - 2 * params_value.padding.w)>>;
   template <class S>
   using output = metagrad::detail::pooled_shape<params_value, S>;
   template <class S>
@@ -63,6 +71,8 @@ struct global_avg_pool2d : stateless {
   static constexpr std::string_view name = "global_avg_pool2d";
   template <class S>
   static constexpr bool accepts = S::rank == 4;
+  template <class S>
+  using expects = expects_rank<4>;
   template <class S>
   using output = shape<S::dims[0], S::dims[1]>;
   template <class P, class X>

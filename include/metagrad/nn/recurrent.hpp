@@ -103,6 +103,8 @@ struct recurrent {
   template <class S>
   static constexpr bool accepts = S::rank == 3 && S::dims[2] != dyn;
   template <class S>
+  using expects = std::conditional_t<S::rank != 3, expects_rank<3>, expects_static_extent<2>>;
+  template <class S>
   static constexpr index_t in_width() {
     // If the compiler points here: an rnn, lstm or gru layer was given an input that is not
     // batch-first (B, T, D) with a static D; the diagnostic names the cell and the shape.

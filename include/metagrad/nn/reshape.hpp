@@ -13,6 +13,8 @@ struct flatten : stateless {
   template <class S>
   static constexpr bool accepts = S::rank >= 2;
   template <class S>
+  using expects = expects_rank_at_least<2>;
+  template <class S>
   using output = shape<S::dims[0], detail::per_example<S>()>;
   template <class S>
   static constexpr index_t flops = 0;
@@ -33,6 +35,10 @@ struct reshape : stateless {
   static constexpr bool accepts = S::rank >= 1 &&
                                   (detail::per_example<S>() == dyn ||
                                    detail::per_example<S>() == (index_t{1} * ... * D));
+  template <class S>
+  using expects =
+      std::conditional_t <
+      S::rank<1, expects_rank_at_least<1>, expects_per_example_values<(index_t{1} * ... * D)>>;
   template <class S>
   using output = shape<S::dims[0], D...>;
   template <class S>

@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cost.hpp"
@@ -18,8 +19,9 @@
 namespace metagrad::nn {
 
 /// Named in the diagnostic when layer Position (from 0) of a sequential model cannot take the
-/// shape entering it, e.g. sequential_layer_rejects_input<4, conv2d<16, 5>, shape<-1, 400>>.
-template <std::size_t Position, class Layer, class InputShape>
+/// shape entering it, with what the layer expects (L::expects<In>, layer.hpp), e.g.
+/// sequential_layer_rejects_input<4, conv2d<16, 5>, shape<-1, 864>, expects_rank<4>>.
+template <std::size_t Position, class Layer, class InputShape, class Expects>
 struct sequential_layer_rejects_input {
   static constexpr bool value = false;
 };
@@ -28,10 +30,44 @@ namespace detail {
 template <class...>
 struct type_list {};
 
+/// What layer L needs of the shape In it rejects: its L::expects<In>, else see_layer.
+template <class L, class In>
+struct expects_of {
+  using type = see_layer;
+};
+template <class L, class In>
+requires requires { typename L::template expects<In>; }
+struct expects_of<L, In> {
+  using type = typename L::template expects<In>;
+};
+
+/// Instantiated only for a layer that rejects its input: the one error, naming the position, the
+/// layer, the shape and the expectation (g++ prints them in the first line, "In instantiation
+/// of", and in the note; clang in the error line). In passes through unchanged so that no
+/// further errors follow from it.
+template <std::size_t Position, class L, class In, class Expects>
+consteval bool check_layer_input() {
+  // If the compiler points here: layer Position (from 0) of the model cannot take the shape In
+  // entering it; Expects says what it needs, e.g. expects_rank<4> for a conv after flatten.
+  static_assert(sequential_layer_rejects_input<Position, L, In, Expects>::value,
+                "sequential: a layer cannot take the shape entering it; the diagnostic names "
+                "sequential_layer_rejects_input<position from 0, layer, input shape, what the "
+                "layer expects>");
+  return true;
+}
+/// The shape leaving layer L (at Position) for input In.
+template <bool Accepted, std::size_t Position, class L, class In>
+struct layer_output {
+  using type = typename L::template output<In>;
+};
+template <std::size_t Position, class L, class In>
+struct layer_output<false, Position, L, In> {
+  static_assert(check_layer_input<Position, L, In, typename expects_of<L, In>::type>());
+  using type = In;
+};
+
 /// The shapes entering each layer: In, then each layer's output in turn (one instantiation per
-/// layer, so compile cost grows linearly with depth). A layer that cannot take its input stops
-/// the model with one error naming its position; the shape passes through it unchanged so that
-/// no further errors follow from it.
+/// layer, so compile cost grows linearly with depth).
 template <class In, class List, class... Layers>
 struct shapes_through;
 template <class In, class... Done>
@@ -39,34 +75,46 @@ struct shapes_through<In, type_list<Done...>> {
   using inputs = type_list<Done...>;
   using output = In;
 };
-template <bool Accepted, class L, class In>
-struct output_if_accepted {
-  using type = In;
-};
-template <class L, class In>
-struct output_if_accepted<true, L, In> {
-  using type = typename L::template output<In>;
-};
 template <class In, class... Done, class L, class... Rest>
 struct shapes_through<In, type_list<Done...>, L, Rest...> {
-  static constexpr bool accepted = L::template accepts<In>;
-  static_assert(L::template accepts<In> ||
-                    sequential_layer_rejects_input<sizeof...(Done), L, In>::value,
-                "sequential: a layer cannot take the shape entering it (the note names "
-                "sequential_layer_rejects_input<position from 0, layer, input shape>)");
-  using next = shapes_through<typename output_if_accepted<accepted, L, In>::type,
-                              type_list<Done..., In>, Rest...>;
+  using next =
+      shapes_through<typename layer_output<L::template accepts<In>, sizeof...(Done), L, In>::type,
+                     type_list<Done..., In>, Rest...>;
   using inputs = typename next::inputs;
   using output = typename next::output;
 };
 
+/// Element K of a list in one step, whatever K (no recursion over the list): the list derives
+/// from indexed<0, T0>, indexed<1, T1>, ..., and a call picks the base with index K. The
+/// indexed list is built once per list, so looking up every K of an N-element list costs O(N),
+/// where peeling one element per step would cost O(N^2) instantiations.
+template <std::size_t K, class T>
+struct indexed {
+  using type = T;
+};
+template <class Is, class... Ts>
+struct indexed_list;
+template <std::size_t... K, class... Ts>
+struct indexed_list<std::index_sequence<K...>, Ts...> : indexed<K, Ts>... {};
+template <std::size_t K, class T>
+indexed<K, T> pick(indexed<K, T> const&);  // declared only: used in decltype
 template <std::size_t K, class List>
 struct at;
-template <std::size_t K, class H, class... T>
-struct at<K, type_list<H, T...>> : at<K - 1, type_list<T...>> {};
-template <class H, class... T>
-struct at<0, type_list<H, T...>> {
-  using type = H;
+template <std::size_t K, class... Ts>
+struct at<K, type_list<Ts...>> {
+  using type = typename decltype(pick<K>(
+      std::declval<indexed_list<std::index_sequence_for<Ts...>, Ts...>>()))::type;
+};
+
+/// A layer's parameter tree for input S; none for a layer that rejects S, whose one error is
+/// check_layer_input's (so that the layer's own checks, e.g. dense's width, add no second).
+template <bool Accepted, class L, class T, class S>
+struct params_if_accepted {
+  using type = typename L::template params<T, S>;
+};
+template <class L, class T, class S>
+struct params_if_accepted<false, L, T, S> {
+  using type = std::tuple<>;
 };
 
 }  // namespace detail
@@ -85,13 +133,18 @@ struct sequential_model {
   template <class In>
   using output = typename shapes<In>::output;
   template <std::size_t K>
-  using layer_t = std::tuple_element_t<K, std::tuple<Layers...>>;
+  using layer_t = typename detail::at<K, detail::type_list<Layers...>>::type;
+  /// Whether layer K takes the shape entering it for model input In (if not, the model does not
+  /// compile, and the error names the layer).
+  template <std::size_t K, class In>
+  static constexpr bool accepts_at = layer_t<K>::template accepts<input_of<K, In>>;
 
   template <class T, class In, class K = std::index_sequence_for<Layers...>>
   struct params_of;
   template <class T, class In, std::size_t... K>
   struct params_of<T, In, std::index_sequence<K...>> {
-    using type = std::tuple<typename layer_t<K>::template params<T, input_of<K, In>>...>;
+    using type = std::tuple<typename detail::params_if_accepted<accepts_at<K, In>, layer_t<K>, T,
+                                                                input_of<K, In>>::type...>;
   };
   /// The parameter tree for element type T and input In: one tree per layer.
   template <class T, class In>
@@ -136,7 +189,7 @@ struct sequential_model {
   template <class In, class T = float>
   params<T, In> init(rng r) const {
     return [&]<std::size_t... K>(std::index_sequence<K...>) {
-      return params<T, In>{std::get<K>(layers).template init<T, input_of<K, In>>(r.fold_in(K))...};
+      return params<T, In>{init_layer<K, T, In>(r.fold_in(K))...};
     }
     (std::index_sequence_for<Layers...>{});
   }
@@ -202,6 +255,13 @@ struct sequential_model {
   }
 
  private:
+  template <std::size_t K, class T, class In>
+  auto init_layer(rng r) const {
+    if constexpr (accepts_at<K, In>)
+      return std::get<K>(layers).template init<T, input_of<K, In>>(r);
+    else
+      return std::tuple<>{};
+  }
   template <std::size_t K, class T, class In>
   auto init_state_of() const {
     using L = layer_t<K>;

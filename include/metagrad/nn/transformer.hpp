@@ -63,6 +63,8 @@ struct transformer_encoder_layer {
   template <class S>
   static constexpr bool accepts = attention_type::template accepts<S>;
   template <class S>
+  using expects = typename attention_type::template expects<S>;
+  template <class S>
   using output = S;
   template <class S>
   using ff_shape = typename linear1_type::template output<S>;
