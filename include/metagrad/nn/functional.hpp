@@ -160,8 +160,10 @@ struct merge_concat : stateless {
   }
 };
 
-/// Named in the diagnostic when node K of a functional model cannot take its input shapes.
-template <std::size_t Node, class Layer, class... InputShapes>
+/// Named in the diagnostic when node K of a functional model cannot take its input shapes, with
+/// what the layer expects of the first (L::expects, layer.hpp), e.g.
+/// functional_node_rejects_input<2, conv2d<8, 3>, expects_rank<4>, shape<-1, 784>>.
+template <std::size_t Node, class Layer, class Expects, class... InputShapes>
 struct functional_node_rejects_input {
   static constexpr bool value = false;
 };
@@ -260,13 +262,17 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
       else
         return true;
     }();
-    static_assert(
-        accepted ||
-            functional_node_rejects_input<K, L, typename shape_of_ref<K, R>::type...>::value,
-        "functional: a node's layer cannot take the shapes reaching it (the note names "
-        "functional_node_rejects_input<node from 0, layer, input shapes>)");
+    /// The shape leaving the node; a layer that rejects its input is one error here, and the
+    /// first shape passes on so that no further errors follow from it.
     template <bool A, class Dummy = void>
     struct out {
+      // If the compiler points here: node K's layer cannot take the shapes reaching it; the
+      // diagnostic says what the layer expects of the first (e.g. expects_rank<4>).
+      static_assert(functional_node_rejects_input<K, L, typename detail::expects_of<L, first>::type,
+                                                  typename shape_of_ref<K, R>::type...>::value,
+                    "functional: a node's layer cannot take the shapes reaching it (the note names "
+                    "functional_node_rejects_input<node from 0, layer, what the layer expects, "
+                    "input shapes>)");
       using type = first;
     };
     template <class Dummy>

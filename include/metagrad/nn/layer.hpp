@@ -67,6 +67,19 @@ struct expects_per_example_values {};
 struct see_layer {};
 
 namespace detail {
+/// What layer L needs of the shape In it rejects: its L::expects<In>, else see_layer.
+template <class L, class In>
+struct expects_of {
+  using type = see_layer;
+};
+template <class L, class In>
+requires requires { typename L::template expects<In>; }
+struct expects_of<L, In> {
+  using type = typename L::template expects<In>;
+};
+}  // namespace detail
+
+namespace detail {
 /// A tensor's elements as a span, e.g. for the span forms of the initializers below.
 template <class T, class S>
 std::span<T> elements(tensor<T, S>& t) {

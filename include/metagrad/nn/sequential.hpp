@@ -30,17 +30,6 @@ namespace detail {
 template <class...>
 struct type_list {};
 
-/// What layer L needs of the shape In it rejects: its L::expects<In>, else see_layer.
-template <class L, class In>
-struct expects_of {
-  using type = see_layer;
-};
-template <class L, class In>
-requires requires { typename L::template expects<In>; }
-struct expects_of<L, In> {
-  using type = typename L::template expects<In>;
-};
-
 /// Instantiated only for a layer that rejects its input: the one error, naming the position, the
 /// layer, the shape and the expectation (g++ prints them in the first line, "In instantiation
 /// of", and in the note; clang in the error line). In passes through unchanged so that no
