@@ -57,12 +57,12 @@ auto call_vjp(E const& e, G const& g) {
 /// Sums eagerly computed cotangents into one tensor per argument.
 template <class... Tensors>
 struct grad_accumulator {
-  std::tuple<Tensors...> grads;
+  detail::flat_tuple<Tensors...> grads;
   std::array<bool, sizeof...(Tensors)> written{};
 
   template <std::size_t K, class G>
   void add(G const& g) {
-    auto& t = std::get<K>(grads);
+    auto& t = detail::get<K>(grads);
     if (!written[K])
       evaluate_into(t.data(), g), written[K] = true;
     else
@@ -71,7 +71,7 @@ struct grad_accumulator {
   /// Arguments no cotangent reached are zero.
   void finish() {
     detail::static_for<sizeof...(Tensors)>([&](auto k) {
-      auto& t = std::get<k>(grads);
+      auto& t = detail::get<k>(grads);
       if (!written[k]) std::fill_n(t.data(), t.size(), value_t<decltype(t.view())>(0));
     });
   }

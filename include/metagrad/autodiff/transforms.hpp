@@ -17,30 +17,34 @@ namespace metagrad {
 
 namespace detail {
 
-template <std::size_t J, std::size_t... I>
-constexpr int position_of() {
-  int pos = -1, i = 0;
-  ((pos = (I == J && pos < 0) ? i : pos, ++i), ...);
-  return pos;
-}
-
 /// The level a transformation of these arguments gets: one above any level they carry.
 template <class... Args>
 inline constexpr int next_level = 1 + std::max({0, level_of<expr_t<Args>>...});
 
-/// Argument J, marked when it is one of the differentiated ones I...
-template <int L, std::size_t J, std::size_t... I, class A>
-auto mark(A const& a) {
-  constexpr int pos = position_of<J, I...>();
-  if constexpr (pos < 0)
+/// Argument a marked bind<L, Pos> (Pos < 0: not differentiated, left as it is).
+template <int L, int Pos, class A>
+auto mark_at(A const& a) {
+  if constexpr (Pos < 0)
     return as_expr(a);
   else
-    return make_node(bind_op<L, static_cast<std::size_t>(pos)>{}, as_expr(a));
+    return make_node(bind_op<L, static_cast<std::size_t>(Pos)>{}, as_expr(a));
 }
+/// Argument J's position among the differentiated I... (-1 if none): one array per call site,
+/// not one fold over I... per argument (quadratic in the number of leaves).
+template <std::size_t N, std::size_t... I>
+inline constexpr auto positions = [] {
+  std::array<int, N> p{};
+  p.fill(-1);
+  int i = 0;
+  ((p[I] = p[I] < 0 ? i : p[I], ++i), ...);
+  return p;
+}();
 
 template <int L, std::size_t... I, class F, class... Args>
 auto call_marked(F& f, Args const&... args) {
-  return [&]<std::size_t... J>(std::index_sequence<J...>) { return f(mark<L, J, I...>(args)...); }
+  return [&]<std::size_t... J>(std::index_sequence<J...>) {
+    return f(mark_at<L, positions<sizeof...(Args), I...>[J]>(args)...);
+  }
   (std::index_sequence_for<Args...>{});
 }
 
@@ -151,13 +155,27 @@ auto fused_sum_and_grad(E const& out, A const&... args) {
   tensor<T, shape_t<E>, D> value(out.ext, uninitialized_t{});
   value.data()[0] = c* [&]<std::size_t... P>(std::index_sequence<P...>) {
     return elementwise_kernel<D>::sum_all_and_assign(
-        tx, std::array<T*, sizeof...(A)>{std::get<P>(acc.grads).data()...}, get<P>(cts)...);
+        tx, std::array<T*, sizeof...(A)>{get<P>(acc.grads).data()...}, get<P>(cts)...);
   }
   (std::index_sequence_for<A...>{});
   if constexpr (WithValue)
     return std::pair{std::move(value), std::move(acc.grads)};
   else
     return std::move(acc.grads);
+}
+
+/// Gradients as the std::tuple the transformations return: an accumulator's flat_tuple (whose
+/// get takes no walk over a long list) converted, a symbolic pass's std::tuple as it is.
+template <class... T>
+std::tuple<T...> to_std_tuple(flat_tuple<T...>&& f) {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return std::tuple<T...>{get<I>(std::move(f))...};
+  }
+  (std::index_sequence_for<T...>{});
+}
+template <class... T>
+std::tuple<T...> to_std_tuple(std::tuple<T...>&& t) {
+  return std::move(t);
 }
 
 template <bool WithValue, std::size_t... I>
@@ -169,18 +187,19 @@ struct grad_fn_impl {
     using E = decltype(out);
     static_assert(check_scalar_output<E>());
     using T = value_t<E>;
-    auto arg_tuple = std::forward_as_tuple(args...);
-    if constexpr (L == 1 &&
-                  fuses_sum_and_grad<L, E,
-                                     expr_t<std::tuple_element_t<I, std::tuple<Args...>>>...>()) {
+    flat_tuple<Args const*...> arg_tuple{&args...};
+    using AT = flat_tuple<Args const*...>;
+    if constexpr (L == 1 && fuses_sum_and_grad<L, E,
+                                               expr_t<std::remove_cvref_t<decltype(*get<I>(
+                                                   std::declval<AT const&>()))>>...>()) {
       scratch_scope scope;
-      return fused_sum_and_grad<WithValue, L>(out, as_expr(std::get<I>(arg_tuple))...);
+      return fused_sum_and_grad<WithValue, L>(out, as_expr(*get<I>(arg_tuple))...);
     } else if constexpr (L == 1) {
       // Concrete arguments: evaluate (loops keep their forward's values for the reverse pass).
       scratch_scope scope;
       residuals_frame saved;
       auto traced = trace<detail::costly_nodes::keep>(out);
-      auto acc = make_accumulator(as_expr(std::get<I>(arg_tuple))...);
+      auto acc = make_accumulator(as_expr(*get<I>(arg_tuple))...);
       reverse_pass<L>(traced, constant<T, shape_t<E>, device_t<E>>(T(1), out.ext), acc);
       acc.finish();
       if constexpr (WithValue)
@@ -195,7 +214,7 @@ struct grad_fn_impl {
         return std::tuple{[&] {
           auto const& ct = detail::get<P>(cts);
           if constexpr (std::is_same_v<std::remove_cvref_t<decltype(ct)>, no_cotangent>)
-            return zeros_like(as_expr(std::get<I>(arg_tuple)));
+            return zeros_like(as_expr(*get<I>(arg_tuple)));
           else
             return ct;
         }()...};
@@ -227,7 +246,8 @@ struct grad_fn {
     if constexpr ((is_tree_node<Args> || ...))
       return call_trees(args...);
     else
-      return finish(call_leaves<I...>(f, args...), [](auto&& g) { return std::move(g); });
+      return finish(call_leaves<I...>(f, args...),
+                    [](auto&& g) { return to_std_tuple(std::move(g)); });
   }
 
  private:
@@ -266,18 +286,26 @@ struct grad_fn {
       return a;
     }();
     auto on_leaves = [fn = f](auto const&... leaves) mutable {
-      auto all = std::forward_as_tuple(leaves...);
+      flat_tuple<std::remove_cvref_t<decltype(leaves)>...> all{leaves...};
       return [&]<std::size_t... J>(std::index_sequence<J...>) {
         return fn(tree_unflatten<Args, offsets[J]>(all)...);
       }
       (std::index_sequence_for<Args...>{});
     };
-    auto leaves = std::tuple_cat(tree_flatten(args)...);
-    auto r = [&]<std::size_t... K>(std::index_sequence<K...>) {
-      return unpack(leaves,
-                    [&](auto const&... l) { return call_leaves<flat[K]...>(on_leaves, l...); });
+    flat_tuple<Args const*...> arg_ptrs{&args...};
+    static constexpr std::size_t total = offsets[sizeof...(Args)];
+    auto r = [&]<std::size_t... K, std::size_t... A>(std::index_sequence<K...>,
+                                                     std::index_sequence<A...>) {
+      // Leaf A of all arguments' leaves: in argument arg_of(A), at A - offsets[arg_of(A)].
+      constexpr auto arg_of = [](std::size_t a) {
+        std::size_t i = 0;
+        while (offsets[i + 1] <= a) ++i;
+        return i;
+      };
+      return call_leaves<flat[K]...>(
+          on_leaves, tree_leaf<A - offsets[arg_of(A)]>(*get<arg_of(A)>(arg_ptrs))...);
     }
-    (std::make_index_sequence<n>{});
+    (std::make_index_sequence<n>{}, std::make_index_sequence<total>{});
     // Argument I's gradients start after those of the differentiated arguments before it.
     static constexpr auto starts = leaf_offsets<std::tuple_element_t<I, arg_types>...>;
     return finish(std::move(r), [](auto&& grads) {
@@ -331,7 +359,7 @@ auto vjp(F f, Args const&... args) {
         auto acc = detail::make_accumulator(a...);
         reverse_pass<1>(traced, ct, acc);
         acc.finish();
-        return std::move(acc.grads);
+        return detail::to_std_tuple(std::move(acc.grads));
       }
       (std::index_sequence_for<Args...>{});
     });

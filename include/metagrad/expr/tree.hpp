@@ -196,7 +196,8 @@ void tree_for_each_named(Tree&& t, F&& f, std::string const& prefix = "") {
 
 /// The tree of type Tree's structure whose leaves are flat's elements Offset, Offset + 1, ...
 /// (moved out of an rvalue flat, else copied: e.g. expressions standing for the leaves). Its
-/// nodes are tuples, a parameter struct's too.
+/// nodes are tuples, a parameter struct's too. flat is a std::tuple or a flat_tuple (whose get
+/// takes no walk over a long list).
 template <class Tree, std::size_t Offset = 0, class Flat>
 constexpr auto tree_unflatten(Flat&& flat) {
   if constexpr (is_tree_node<Tree>) {
@@ -207,7 +208,36 @@ constexpr auto tree_unflatten(Flat&& flat) {
     }
     (std::make_index_sequence<tree_arity<Tree>>{});
   } else {
-    return std::get<Offset>(std::forward<Flat>(flat));
+    using std::get;  // and metagrad::detail::get, for a flat_tuple, by argument-dependent lookup
+    return get<Offset>(std::forward<Flat>(flat));
+  }
+}
+
+namespace detail {
+/// The child of Tree that holds its leaf K.
+template <class Tree, std::size_t K>
+constexpr std::size_t child_holding() {
+  return []<std::size_t... I>(std::index_sequence<I...>) {
+    std::size_t const sizes[] = {tree_size<tree_child_t<Tree, I>>..., 0};
+    std::size_t off = 0;
+    for (std::size_t i = 0; i < sizeof...(I); ++i) {
+      if (K < off + sizes[i]) return i;
+      off += sizes[i];
+    }
+    return std::size_t(-1);
+  }
+  (std::make_index_sequence<tree_arity<Tree>>{});
+}
+}  // namespace detail
+
+/// Leaf K of a tree (depth first), found by its path: no flattening of the whole tree.
+template <std::size_t K, class Tree>
+decltype(auto) tree_leaf(Tree const& t) {
+  if constexpr (is_tree_node<Tree>) {
+    constexpr std::size_t c = detail::child_holding<Tree, K>();
+    return tree_leaf<K - detail::child_offset<Tree, c>()>(tree_child<c>(t));
+  } else {
+    return (t);
   }
 }
 
