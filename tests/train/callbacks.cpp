@@ -111,3 +111,19 @@ TEST_CASE("checkpointer saves a model's running statistics; a run resumed from i
   CHECK(bitwise_equal(flat_state<M>(loaded_state), flat_state<M>(whole_state)));
   CHECK(a3.state.step == a1.state.step);
 }
+
+TEST_CASE("a checkpointer called by hand with two arguments saves a stateless model") {
+  mgt::scratch_dir dir("callbacks_checkpointer_by_hand");
+  auto model = nn::sequential(nn::dense<4>{}, nn::relu{}, nn::dense<3>{});
+  using M = decltype(model);
+  auto params = model.init<In>(mg::rng{4});
+  mg::optim::sgd sgd{.lr = 0.1f};
+  train::checkpointer save(dir / "hand.safetensors", model, sgd);
+  train::epoch_stats stats;
+  stats.epoch = 7;
+  CHECK(save(stats, params));
+  auto loaded = model.init<In>(mg::rng{8});
+  mg::optim::sgd sgd2{.lr = 0.1f};
+  CHECK(train::load_checkpoint(dir / "hand.safetensors", model, loaded, sgd2) == 7);
+  CHECK(bitwise_equal(flat_params<M>(loaded), flat_params<M>(params)));
+}

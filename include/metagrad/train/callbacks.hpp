@@ -11,6 +11,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include "checkpoint.hpp"
 #include "fit.hpp"
@@ -78,6 +79,11 @@ struct checkpointer {
   checkpointer(std::filesystem::path p, Model const& m, Optimizer& o, bool best_only_ = false)
       : path(std::move(p)), model(&m), optimizer(&o), best_only(best_only_) {}
 
+  /// For a model without state, e.g. called by hand after an epoch.
+  template <class Params>
+  bool operator()(epoch_stats const& s, Params const& params) {
+    return (*this)(s, params, std::tuple<>{});
+  }
   template <class Params, class State>
   bool operator()(epoch_stats const& s, Params const& params, State const& state) {
     double const l = detail::monitored_loss(s);
