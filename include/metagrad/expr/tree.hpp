@@ -4,6 +4,7 @@
 // them; optimizers and checkpoints walk them leaf by leaf, several trees in step.
 // e.g. tree_for_each([](auto& p, auto const& g) { eval_into(p, p - 0.1f * g); }, params, grads);
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <string>
@@ -214,27 +215,25 @@ constexpr auto tree_unflatten(Flat&& flat) {
 }
 
 namespace detail {
-/// The child of Tree that holds its leaf K.
-template <class Tree, std::size_t K>
-constexpr std::size_t child_holding() {
-  return []<std::size_t... I>(std::index_sequence<I...>) {
-    std::size_t const sizes[] = {tree_size<tree_child_t<Tree, I>>..., 0};
-    std::size_t off = 0;
-    for (std::size_t i = 0; i < sizeof...(I); ++i) {
-      if (K < off + sizes[i]) return i;
-      off += sizes[i];
-    }
-    return std::size_t(-1);
-  }
-  (std::make_index_sequence<tree_arity<Tree>>{});
+/// For each leaf of Tree (depth first), the child of Tree that holds it: one array per tree
+/// type, shared by every leaf's lookup.
+template <class Tree>
+inline constexpr auto child_holding = []<std::size_t... I>(std::index_sequence<I...>) {
+  std::array<std::size_t, tree_size<Tree>> c{};
+  std::size_t at = 0;
+  ((std::fill_n(c.begin() + at, tree_size<tree_child_t<Tree, I>>, I),
+    at += tree_size<tree_child_t<Tree, I>>),
+   ...);
+  return c;
 }
+(std::make_index_sequence<tree_arity<Tree>>{});
 }  // namespace detail
 
 /// Leaf K of a tree (depth first), found by its path: no flattening of the whole tree.
 template <std::size_t K, class Tree>
 decltype(auto) tree_leaf(Tree const& t) {
   if constexpr (is_tree_node<Tree>) {
-    constexpr std::size_t c = detail::child_holding<Tree, K>();
+    constexpr std::size_t c = detail::child_holding<Tree>[K];
     return tree_leaf<K - detail::child_offset<Tree, c>()>(tree_child<c>(t));
   } else {
     return (t);
