@@ -97,3 +97,18 @@ TEST_CASE("flatten and a declared input width") {
   auto y = mg::eval(model(params, x));
   CHECK(y.shape() == mg::extents<2>{{5, 4}});
 }
+
+TEST_CASE("a dyn sequence length makes the per-example totals dyn, not a sum with -1") {
+  auto model = nn::sequential(nn::lstm<8>{}, nn::last_step{}, nn::dense<3>{});
+  using M = decltype(model);
+  using Dyn = mg::shape<mg::dyn, mg::dyn, 4>;  // (B, T, 4), T not known
+  static_assert(M::flops<Dyn> == mg::dyn);
+  static_assert(M::activations<Dyn> == mg::dyn);
+  static_assert(M::activation_bytes<Dyn> == mg::dyn);
+  CHECK(M::summary<Dyn>().find("forward FLOPs per example: dyn, activation values per example: "
+                               "dyn (dyn bytes)") != std::string::npos);
+  // With T known, the totals are the layers' counts added.
+  using Static = mg::shape<mg::dyn, 5, 4>;
+  static_assert(M::flops<Static> == nn::lstm<8>::flops<Static> + 0 + 2 * 8 * 3);
+  static_assert(M::activations<Static> == 5 * 8 + 8 + 3);
+}

@@ -310,12 +310,17 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
     return (index_t{0} + ... + layer_at<K>::template param_count<typename node_shapes<K>::input>);
   }
   (std::index_sequence_for<Nodes...>{});
+  /// FLOPs and activation values per example: dyn when a node's count depends on a dyn extent.
   static constexpr index_t flops = []<std::size_t... K>(std::index_sequence<K...>) {
-    return (index_t{0} + ... + node_shapes<K>::flops);
+    index_t n = 0;
+    ((n = detail::cost_sum(n, node_shapes<K>::flops)), ...);
+    return n;
   }
   (std::index_sequence_for<Nodes...>{});
   static constexpr index_t activations = []<std::size_t... K>(std::index_sequence<K...>) {
-    return (index_t{0} + ... + detail::per_example<typename node_shapes<K>::output>());
+    index_t n = 0;
+    ((n = detail::cost_sum(n, detail::per_example<typename node_shapes<K>::output>())), ...);
+    return n;
   }
   (std::index_sequence_for<Nodes...>{});
   /// The activation values (each node's output) in bytes, for element type T: e.g.

@@ -156,17 +156,24 @@ struct sequential_model {
     return (index_t{0} + ... + layer_t<K>::template param_count<input_of<K, In>>);
   }
   (std::index_sequence_for<Layers...>{});
-  /// Floating-point operations of one example's forward pass (multiply-adds count two).
+  /// Floating-point operations of one example's forward pass (multiply-adds count two); dyn
+  /// when a layer's count depends on a dyn extent (a sequence's length).
   template <class In>
   static constexpr index_t flops = []<std::size_t... K>(std::index_sequence<K...>) {
-    return (index_t{0} + ... + layer_t<K>::template flops<input_of<K, In>>);
+    index_t n = 0;
+    ((n = detail::cost_sum(n, layer_t<K>::template flops<input_of<K, In>>)), ...);
+    return n;
   }
   (std::index_sequence_for<Layers...>{});
-  /// Values one example's activations hold (each layer's output), e.g. for memory planning.
+  /// Values one example's activations hold (each layer's output), e.g. for memory planning; dyn
+  /// as flops.
   template <class In>
   static constexpr index_t activations = []<std::size_t... K>(std::index_sequence<K...>) {
-    return (index_t{0} + ... +
-            nn::detail::per_example<typename layer_t<K>::template output<input_of<K, In>>>());
+    index_t n = 0;
+    ((n = detail::cost_sum(
+          n, nn::detail::per_example<typename layer_t<K>::template output<input_of<K, In>>>())),
+     ...);
+    return n;
   }
   (std::index_sequence_for<Layers...>{});
   /// Those values in bytes, for element type T.
