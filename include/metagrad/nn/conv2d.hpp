@@ -33,10 +33,8 @@ struct conv2d {
   template <class S>
   static constexpr bool accepts = accepts_shape<S>();
   /// The least H and W the kernel fits: its span (dilation) less the padding on both sides.
-  static constexpr index_t min_h =
-      std::max<index_t>(1, metagrad::detail::conv_axis_h(P).span(Kernel.h) - 2 * P.padding.h);
-  static constexpr index_t min_w =
-      std::max<index_t>(1, metagrad::detail::conv_axis_w(P).span(Kernel.w) - 2 * P.padding.w);
+  static constexpr index_t min_h = metagrad::detail::conv_axis_h(P).min_in(Kernel.h);
+  static constexpr index_t min_w = metagrad::detail::conv_axis_w(P).min_in(Kernel.w);
   /// What S breaks first: (B,C,H,W), C static and a multiple of the groups, H and W >= the
   /// kernel's reach.
   template <class S>

@@ -35,8 +35,8 @@ struct pool2d_layer : stateless {
       std::conditional_t <
       S::rank<2, expects_rank_at_least<2>,
               expects_spatial_at_least<
-                  std::max<index_t>(1, params_value.kernel.h - 2 * params_value.padding.h),
-                  std::max<index_t>(1, params_value.kernel.w - 2 * params_value.padding.w)>>;
+                  metagrad::detail::pool_axis_h(params_value).min_in(params_value.kernel.h),
+                  metagrad::detail::pool_axis_w(params_value).min_in(params_value.kernel.w)>>;
   template <class S>
   using output = metagrad::detail::pooled_shape<params_value, S>;
   template <class S>

@@ -72,6 +72,11 @@ struct window_axis {
   constexpr bool fits(index_t in, index_t k) const {
     return in == dyn || k == dyn || in + 2 * padding >= span(k);
   }
+  /// The least input extent a kernel of k fits (fits' bound): its span less both paddings.
+  constexpr index_t min_in(index_t k) const {
+    index_t const m = span(k) - 2 * padding;
+    return m > 1 ? m : 1;
+  }
   constexpr index_t out(index_t in, index_t k) const {
     if (in == dyn || k == dyn) return dyn;
     return (in + 2 * padding - span(k)) / stride + 1;
