@@ -34,6 +34,63 @@ constexpr auto tuple_generate(F&& f) {
   (std::make_index_sequence<N>{});
 }
 
+/// Element K of a std::tuple (or of any tuple-like type: then get<K> found as std::get or by ADL),
+/// keeping its value category: std::get<K> without its compile-time cost on long tuples.
+/// libstdc++'s std::tuple<T...> derives from _Tuple_impl<0, T...>, which derives from
+/// _Tuple_impl<1, ...>, and so on; std::get<K> reaches element K by converting the tuple to its
+/// K-th base in one expression, a chain of K base conversions. g++'s -Wsequence-point (part of
+/// -Wall) compares every link of such a chain with every other, so the gets of all elements of
+/// an N-element tuple cost about N^4: 4 s of a compile for 128 elements, 29 s for 193 (the
+/// parameter tuple of a sequential model, its layer tuple). Here the chain is walked in hops of
+/// 16 bases, each hop its own function.
+template <std::size_t K, class Tuple>
+constexpr decltype(auto) element(Tuple&& t) noexcept;
+
+#if defined(__GLIBCXX__)
+inline constexpr std::size_t tuple_hop = 16;
+/// t as its base _Tuple_impl<L, U...> (deduced as std::get's helper deduces it).
+template <std::size_t L, class... U>
+constexpr std::_Tuple_impl<L, U...>& tuple_level(std::_Tuple_impl<L, U...>& t) noexcept {
+  return t;
+}
+template <std::size_t L, class... U>
+constexpr std::_Tuple_impl<L, U...> const& tuple_level(
+    std::_Tuple_impl<L, U...> const& t) noexcept {
+  return t;
+}
+/// Element K of the _Tuple_impl<L, ...> t, L <= K.
+template <std::size_t K, std::size_t L, class Impl>
+constexpr auto& element_from(Impl& t) noexcept {
+  if constexpr (K - L >= tuple_hop) {
+    return element_from<K, L + tuple_hop>(tuple_level<L + tuple_hop>(t));
+  } else {
+    auto& level = tuple_level<K>(t);
+    return std::remove_cvref_t<decltype(level)>::_M_head(level);
+  }
+}
+template <class T>
+inline constexpr bool is_std_tuple = false;
+template <class... T>
+inline constexpr bool is_std_tuple<std::tuple<T...>> = true;
+#endif
+
+template <std::size_t K, class Tuple>
+constexpr decltype(auto) element(Tuple&& t) noexcept {
+#if defined(__GLIBCXX__)
+  if constexpr (K >= tuple_hop && is_std_tuple<std::remove_cvref_t<Tuple>>) {
+    auto& e = element_from<K, 0>(tuple_level<0>(t));
+    if constexpr (std::is_lvalue_reference_v<Tuple>)
+      return e;
+    else
+      return static_cast<std::tuple_element_t<K, std::remove_reference_t<Tuple>>&&>(e);
+  } else
+#endif
+  {
+    using std::get;
+    return get<K>(std::forward<Tuple>(t));
+  }
+}
+
 /// f(get<I>(t)...) for a std::tuple or a flat_tuple: std::apply without its layers of invoke
 /// traits, which cost template instantiation depth (about 5 levels per expression node) and
 /// compile time. A flat_tuple's indices come from its base class, with no helper per call
@@ -46,8 +103,7 @@ template <class Tuple, class F>
 requires(!is_flat_tuple<std::remove_cvref_t<Tuple>>) constexpr decltype(auto)
     unpack(Tuple&& t, F&& f) {
   return [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
-    using std::get;
-    return f(get<I>(std::forward<Tuple>(t))...);
+    return f(element<I>(std::forward<Tuple>(t))...);
   }
   (std::make_index_sequence<std::tuple_size_v<std::remove_cvref_t<Tuple>>>{});
 }

@@ -13,6 +13,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "../detail/meta.hpp"
+
 namespace metagrad {
 
 /// The parameters of a user's struct, declared in one line as member pointers and names:
@@ -84,7 +86,7 @@ constexpr decltype(auto) tree_child(Tree&& t) {
   if constexpr (parameter_struct<T>)
     return (std::forward<Tree>(t).*std::get<I>(T::parameters.pointers));
   else
-    return std::get<I>(std::forward<Tree>(t));
+    return detail::element<I>(std::forward<Tree>(t));
 }
 
 /// The number of leaves of a tree type.

@@ -339,8 +339,9 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
   template <class T = float>
   params<T> init(rng r) const {
     return [&]<std::size_t... K>(std::index_sequence<K...>) {
-      return params<T>{std::get<K>(nodes).layer.template init<T, typename node_shapes<K>::input>(
-          r.fold_in(K))...};
+      return params<T>{
+          metagrad::detail::element<K>(nodes)
+              .layer.template init<T, typename node_shapes<K>::input>(r.fold_in(K))...};
     }
     (std::index_sequence_for<Nodes...>{});
   }
@@ -362,10 +363,11 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
                   mode<std::remove_cvref_t<
                       std::tuple_element_t<sizeof...(Args) - 1, std::tuple<Args...>>>>) {
       static_assert(sizeof...(Args) - 1 == sizeof...(In), "functional: one argument per input");
-      auto const& m = std::get<sizeof...(Args) - 1>(all);
+      auto const& m = metagrad::detail::element<sizeof...(Args) - 1>(all);
       return [&]<std::size_t... I>(std::index_sequence<I...>) {
-        return finish(run<0>(p, metagrad::detail::flat_tuple{as_expr(std::get<I>(all))...},
-                             metagrad::detail::flat_tuple<>{}, &m));
+        return finish(
+            run<0>(p, metagrad::detail::flat_tuple{as_expr(metagrad::detail::element<I>(all))...},
+                   metagrad::detail::flat_tuple<>{}, &m));
       }
       (std::make_index_sequence<sizeof...(In)>{});
     } else {
@@ -417,7 +419,7 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
     using L = layer_at<K>;
     using S = typename node_shapes<K>::input;
     if constexpr (requires { typename L::template state<T, S>; })
-      return std::get<K>(nodes).layer.template init_state<T, S>();
+      return metagrad::detail::element<K>(nodes).layer.template init_state<T, S>();
     else
       return std::tuple<>{};
   }
@@ -449,13 +451,15 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
        count_reads<K>(static_cast<typename parts<Nodes>::refs const*>(nullptr)));
   template <std::size_t K, class P, class Xs, class Vals, class M>
   auto node_value(P const& p, Xs const& xs, Vals const& vals, M const* m) const {
-    auto const& layer = std::get<K>(nodes).layer;
+    auto const& layer = metagrad::detail::element<K>(nodes).layer;
     auto const mk = m->template at<K>();
     return [&]<class... R>(std::tuple<R...>*) {
-      if constexpr (requires { layer(std::get<K>(p), value_of<K, R>(xs, vals)..., mk); })
-        return layer(std::get<K>(p), value_of<K, R>(xs, vals)..., mk);
+      if constexpr (requires {
+                      layer(metagrad::detail::element<K>(p), value_of<K, R>(xs, vals)..., mk);
+                    })
+        return layer(metagrad::detail::element<K>(p), value_of<K, R>(xs, vals)..., mk);
       else
-        return layer(std::get<K>(p), value_of<K, R>(xs, vals)...);
+        return layer(metagrad::detail::element<K>(p), value_of<K, R>(xs, vals)...);
     }(static_cast<refs_at<K>*>(nullptr));
   }
   template <std::size_t K, class P, class Xs, class Vals, class M>
@@ -477,11 +481,11 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
   template <std::size_t K, class P, class Xs, class Vals, class St>
   void update_from(P const& p, Xs const& xs, Vals const& vals, St& s, train_mode const& m) const {
     if constexpr (K < size && holds_state_from<K, St>()) {  // nothing to update after the last
-      auto const& layer = std::get<K>(nodes).layer;
+      auto const& layer = metagrad::detail::element<K>(nodes).layer;
       [&]<class... R>(std::tuple<R...>*) {
         if constexpr (holds_state<std::tuple_element_t<K, St>>)
-          layer.update_state(std::get<K>(p), value_of<K, R>(xs, vals)..., std::get<K>(s),
-                             m.template at<K>());
+          layer.update_state(metagrad::detail::element<K>(p), value_of<K, R>(xs, vals)...,
+                             metagrad::detail::element<K>(s), m.template at<K>());
       }(static_cast<refs_at<K>*>(nullptr));
       auto v = eval(node_value<K>(p, xs, vals, &m));
       // Keeps concrete values: later nodes read them as tensors.

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "../detail/meta.hpp"
 #include "../expr/shared.hpp"
 #include "../expr/tensor.hpp"
 #include "../random/philox.hpp"
@@ -227,11 +228,12 @@ void for_each_layer_named(P& lp, std::string const& prefix, F& f) {
     (std::make_index_sequence<names.size()>{});
   }
 }
-/// The same for a container's layers L..., layer K's tree std::get<K>(p), named "K.<name>".
+/// The same for a container's layers L..., layer K's tree element<K>(p), named "K.<name>".
 template <bool OfState, class... L, class P, class F>
 void for_each_layers_named(P& p, F& f) {
   [&]<std::size_t... K>(std::index_sequence<K...>) {
-    (for_each_layer_named<L, OfState>(std::get<K>(p), std::to_string(K) + ".", f), ...);
+    (for_each_layer_named<L, OfState>(metagrad::detail::element<K>(p), std::to_string(K) + ".", f),
+     ...);
   }
   (std::index_sequence_for<L...>{});
 }

@@ -19,6 +19,7 @@
 #include <tuple>
 #include <type_traits>
 
+#include "../detail/meta.hpp"
 #include "../random/philox.hpp"
 
 namespace metagrad::nn {
@@ -44,7 +45,8 @@ struct eval_mode {
     if constexpr (std::tuple_size_v<State> == 0)
       return eval_mode<std::tuple<>>{nullptr};
     else
-      return eval_mode<std::tuple_element_t<K, State>>{state ? &std::get<K>(*state) : nullptr};
+      return eval_mode<std::tuple_element_t<K, State>>{state ? &metagrad::detail::element<K>(*state)
+                                                             : nullptr};
   }
 };
 

@@ -254,7 +254,7 @@ struct sequential_model {
   template <std::size_t K, class T, class In>
   auto init_layer(rng r) const {
     if constexpr (accepts_at<K, In>)
-      return std::get<K>(layers).template init<T, input_of<K, In>>(r);
+      return metagrad::detail::element<K>(layers).template init<T, input_of<K, In>>(r);
     else
       return std::tuple<>{};
   }
@@ -262,19 +262,19 @@ struct sequential_model {
   auto init_state_of() const {
     using L = layer_t<K>;
     if constexpr (requires { typename L::template state<T, input_of<K, In>>; })
-      return std::get<K>(layers).template init_state<T, input_of<K, In>>();
+      return metagrad::detail::element<K>(layers).template init_state<T, input_of<K, In>>();
     else
       return std::tuple<>{};
   }
   template <std::size_t K, class P, class H, class St>
   void update_from(P const& p, H const& h, St& s, train_mode const& m) const {
-    auto const& layer = std::get<K>(layers);
+    auto const& layer = metagrad::detail::element<K>(layers);
     auto const mk = m.template at<K>();
     if constexpr (holds_state<std::tuple_element_t<K, St>>)
-      layer.update_state(std::get<K>(p), h, std::get<K>(s), mk);
+      layer.update_state(metagrad::detail::element<K>(p), h, metagrad::detail::element<K>(s), mk);
     if constexpr (K + 1 < size) {
       if constexpr (holds_state_from<K + 1, St>()) {
-        auto next = eval(detail::call_in_mode(layer, std::get<K>(p), h, mk));
+        auto next = eval(detail::call_in_mode(layer, metagrad::detail::element<K>(p), h, mk));
         update_from<K + 1>(p, as_expr(next), s, m);
       }
     }
@@ -284,7 +284,8 @@ struct sequential_model {
     if constexpr (K == size) {
       return x;
     } else {
-      return apply<K + 1>(p, std::get<K>(layers)(std::get<K>(p), x));
+      return apply<K + 1>(p,
+                          metagrad::detail::element<K>(layers)(metagrad::detail::element<K>(p), x));
     }
   }
   template <std::size_t K, class P, class X, class M>
@@ -293,7 +294,10 @@ struct sequential_model {
       return x;
     } else {
       return apply<K + 1>(
-          p, detail::call_in_mode(std::get<K>(layers), std::get<K>(p), x, m.template at<K>()), m);
+          p,
+          detail::call_in_mode(metagrad::detail::element<K>(layers),
+                               metagrad::detail::element<K>(p), x, m.template at<K>()),
+          m);
     }
   }
 
