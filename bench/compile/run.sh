@@ -7,8 +7,9 @@
 #     pairs, value_and_grad w.r.t. its parameter tuple (issue 3: a model's compile time and
 #     memory proportional to its depth);
 #   - every example TU (examples/or_gate.cpp; examples/fashion_mnist/: main.cpp, the options and
-#     dispatch, and mlp.cpp and lenet.cpp, one model's whole training program each; these two
-#     also with -march=native, as scripts/main.sh builds them), and or_gate_eigen.cpp (the
+#     dispatch, metagrad_src.cpp, metagrad's non-template entry points compiled once for the
+#     program, and mlp.cpp and lenet.cpp, one model's whole training program each; these two
+#     also header-only, and with -march=native as scripts/main.sh builds them), and or_gate_eigen.cpp (the
 #     OR-gate program by hand with fixed-size Eigen matrices) for the zero-abstraction line.
 # Each TU is compiled alone (g++ -O2 -c, one job on one core; PIN=1 pins it with taskset) under
 # /usr/bin/time -v; the table gives wall seconds, user+sys CPU seconds and peak RSS.
@@ -151,10 +152,19 @@ for n in "${depths[@]}"; do
 done
 # Every example TU: examples/<name>.cpp and examples/<name>/*.cpp (fashion_mnist's mlp.cpp and
 # lenet.cpp are the MLP's and LeNet's TUs).
+# A directory with a metagrad_src.cpp is built with METAGRAD_SEPARATE_COMPILATION (as
+# examples/CMakeLists.txt builds it): its other TUs only declare metagrad's non-template entry
+# points. The two model TUs are measured header-only too.
 for src in "$root"/examples/*.cpp "$root"/examples/*/*.cpp; do
   [[ -f $src ]] || continue
   rel=${src#"$root/examples/"}
-  measure "example ${rel%.cpp}" "$src"
+  sep=()
+  [[ -f "$(dirname "$src")/metagrad_src.cpp" ]] && sep=(-DMETAGRAD_SEPARATE_COMPILATION)
+  measure "example ${rel%.cpp}" "$src" "${sep[@]}"
+done
+for m in mlp lenet; do
+  src="$root/examples/fashion_mnist/$m.cpp"
+  [[ -f $src ]] && measure "example fashion_mnist/$m header-only" "$src"
 done
 # The two model TUs again as scripts/main.sh builds them (METAGRAD_NATIVE: -march=native; there
 # metagrad's GEMM replaces Eigen's, whose instantiations a baseline build compiles). g++ 12 -O2
@@ -163,7 +173,7 @@ done
 for m in mlp lenet; do
   src="$root/examples/fashion_mnist/$m.cpp"
   [[ -f $src ]] && measure "example fashion_mnist/$m -march=native" "$src" -march=native \
-    -Wno-maybe-uninitialized
+    -Wno-maybe-uninitialized -DMETAGRAD_SEPARATE_COMPILATION
 done
 measure "or_gate (eigen)" "$root/bench/compile/or_gate_eigen.cpp"
 

@@ -41,5 +41,25 @@
 #define METAGRAD_ASAN 0
 #endif
 
+// METAGRAD_SEPARATE_COMPILATION: the library's non-template entry points, compiled the same way by
+// every program (the safetensors reader and writer, checkpoints' load and save, the IDX reader),
+// are only declared by the headers and defined once, in the one translation unit of the program
+// that includes <metagrad/src.hpp>, instead of in every translation unit that calls them (as
+// spdlog's and Asio's compiled modes). Define it for every translation unit of the program (CMake:
+// target_compile_definitions(app PRIVATE METAGRAD_SEPARATE_COMPILATION)). A translation unit that
+// calls them then compiles faster: the Fashion-MNIST MLP's 1 s less (docs/performance.md). Off by
+// default: metagrad is header-only.
+#if defined(METAGRAD_SEPARATE_COMPILATION)
+#define METAGRAD_DECL
+#if defined(METAGRAD_SOURCE)
+#define METAGRAD_BODIES 1
+#else
+#define METAGRAD_BODIES 0
+#endif
+#else
+#define METAGRAD_DECL inline
+#define METAGRAD_BODIES 1
+#endif
+
 // Internal headers check that the umbrella header was included first (Eigen's InternalHeaderCheck).
 #define METAGRAD_INTERNAL_HEADER_OK 1

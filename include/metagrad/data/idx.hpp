@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "../config.hpp"
 #include "../expr/tensor.hpp"
 #include "../shape/shape.hpp"
 #include "source.hpp"
@@ -196,22 +197,12 @@ idx_array parse_idx_from(Source& src, std::string const& name, index_t limit) {
 
 /// Parses IDX bytes in memory, gzip'd (detected by its magic 1f 8b) or plain; `name` labels the
 /// messages. e.g. auto a = parse_idx(bytes.data(), bytes.size(), "upload");
-inline idx_array parse_idx(std::uint8_t const* data, std::size_t size,
-                           std::string const& name = "<memory>", index_t limit = -1) {
-  if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
-    detail::inflate_source src(data, size, name);
-    return detail::parse_idx_from(src, name, limit);
-  }
-  detail::memory_source src(data, size);
-  return detail::parse_idx_from(src, name, limit);
-}
+METAGRAD_DECL idx_array parse_idx(std::uint8_t const* data, std::size_t size,
+                                  std::string const& name = "<memory>", index_t limit = -1);
 
 /// Reads an IDX file, gzip'd or plain; `limit` >= 0 keeps only the first `limit` entries (e.g.
 /// images) and stops reading there. e.g. auto a = read_idx(dir + "/train-labels-idx1-ubyte.gz");
-inline idx_array read_idx(std::string const& path, index_t limit = -1) {
-  detail::gz_file_source src(path);
-  return detail::parse_idx_from(src, path, limit);
-}
+METAGRAD_DECL idx_array read_idx(std::string const& path, index_t limit = -1);
 
 /// The values of an IDX array as a tensor of T and static shape Shape (dyn extents take the
 /// file's); throws format_error when the rank or a static extent differs.
@@ -247,7 +238,28 @@ tensor<T, shape<dyn, Rows, Cols>> load_idx_images(std::string const& path, index
 
 /// An IDX file of N integer labels, as take_along_axis wants them. e.g.
 /// auto y = load_idx_labels("t10k-labels-idx1-ubyte.gz");   // (N)
-inline tensor<index_t, shape<dyn>> load_idx_labels(std::string const& path, index_t limit = -1) {
+METAGRAD_DECL tensor<index_t, shape<dyn>> load_idx_labels(std::string const& path,
+                                                          index_t limit = -1);
+
+// The definitions: here in a header-only build, in the translation unit that includes
+// <metagrad/src.hpp> under METAGRAD_SEPARATE_COMPILATION (see config.hpp).
+#if METAGRAD_BODIES
+METAGRAD_DECL idx_array parse_idx(std::uint8_t const* data, std::size_t size,
+                                  std::string const& name, index_t limit) {
+  if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
+    detail::inflate_source src(data, size, name);
+    return detail::parse_idx_from(src, name, limit);
+  }
+  detail::memory_source src(data, size);
+  return detail::parse_idx_from(src, name, limit);
+}
+
+METAGRAD_DECL idx_array read_idx(std::string const& path, index_t limit) {
+  detail::gz_file_source src(path);
+  return detail::parse_idx_from(src, path, limit);
+}
+
+METAGRAD_DECL tensor<index_t, shape<dyn>> load_idx_labels(std::string const& path, index_t limit) {
   idx_array const a = read_idx(path, limit);
   if (a.dims.size() != 1)
     throw format_error(path + ": expected labels, 1 extent (N), found " +
@@ -257,5 +269,6 @@ inline tensor<index_t, shape<dyn>> load_idx_labels(std::string const& path, inde
                        " values");
   return to_tensor<index_t, shape<dyn>>(a, path);
 }
+#endif  // METAGRAD_BODIES
 
 }  // namespace metagrad::data

@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 
+#include "../config.hpp"
 #include "../expr/tensor.hpp"
 #include "safetensors.hpp"
 
@@ -97,8 +98,28 @@ tensor_ref named(std::string name, tensor<T, Shape, device::cpu>& t) {
 
 /// What is wrong with loading `wanted` (name, dtype, shape pattern) from `f`; empty when nothing.
 /// e.g. {"0.weight: expected F32, found F64", "missing tensor '1.bias'"}
-inline std::vector<std::string> check(safetensors_file const& f, std::span<tensor_ref const> wanted,
-                                      load_options const& options = {}) {
+METAGRAD_DECL std::vector<std::string> check(safetensors_file const& f,
+                                             std::span<tensor_ref const> wanted,
+                                             load_options const& options = {});
+
+/// Loads every tensor of `wanted` from `f`, or throws load_error listing every problem and
+/// leaves all of them as they were. Staging costs one extra copy of the tensors while it runs.
+METAGRAD_DECL void load(safetensors_file const& f, std::span<tensor_ref const> wanted,
+                        load_options const& options = {}, std::string const& source = "memory");
+METAGRAD_DECL void load(std::filesystem::path const& path, std::initializer_list<tensor_ref> wanted,
+                        load_options const& options = {});
+
+/// Saves tensors (made by named) atomically, e.g. io::save("m.safetensors", {io::named("w", w)},
+/// {{"epoch", "3"}}).
+METAGRAD_DECL void save(std::filesystem::path const& path, std::initializer_list<entry> entries,
+                        metadata const& meta = {});
+
+// The definitions: here in a header-only build, in the translation unit that includes
+// <metagrad/src.hpp> under METAGRAD_SEPARATE_COMPILATION (see config.hpp).
+#if METAGRAD_BODIES
+METAGRAD_DECL std::vector<std::string> check(safetensors_file const& f,
+                                             std::span<tensor_ref const> wanted,
+                                             load_options const& options) {
   std::vector<std::string> problems;
   std::set<std::string> seen;
   for (auto const& w : wanted) {
@@ -126,10 +147,8 @@ inline std::vector<std::string> check(safetensors_file const& f, std::span<tenso
   return problems;
 }
 
-/// Loads every tensor of `wanted` from `f`, or throws load_error listing every problem and
-/// leaves all of them as they were. Staging costs one extra copy of the tensors while it runs.
-inline void load(safetensors_file const& f, std::span<tensor_ref const> wanted,
-                 load_options const& options = {}, std::string const& source = "memory") {
+METAGRAD_DECL void load(safetensors_file const& f, std::span<tensor_ref const> wanted,
+                        load_options const& options, std::string const& source) {
   auto problems = check(f, wanted, options);
   if (!problems.empty()) {
     std::string msg = "load '" + source + "': " + std::to_string(problems.size()) +
@@ -141,17 +160,17 @@ inline void load(safetensors_file const& f, std::span<tensor_ref const> wanted,
   for (auto const& w : wanted) commits.push_back(w.stage(f));
   for (auto& c : commits) c();
 }
-inline void load(std::filesystem::path const& path, std::initializer_list<tensor_ref> wanted,
-                 load_options const& options = {}) {
+
+METAGRAD_DECL void load(std::filesystem::path const& path, std::initializer_list<tensor_ref> wanted,
+                        load_options const& options) {
   load(safetensors_file::open(path), std::span(wanted.begin(), wanted.size()), options,
        path.string());
 }
 
-/// Saves tensors (made by named) atomically, e.g. io::save("m.safetensors", {io::named("w", w)},
-/// {{"epoch", "3"}}).
-inline void save(std::filesystem::path const& path, std::initializer_list<entry> entries,
-                 metadata const& meta = {}) {
+METAGRAD_DECL void save(std::filesystem::path const& path, std::initializer_list<entry> entries,
+                        metadata const& meta) {
   save_safetensors(path, entries, meta);
 }
+#endif  // METAGRAD_BODIES
 
 }  // namespace metagrad::io

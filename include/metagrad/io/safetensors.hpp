@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "../config.hpp"
 #include "../shape/shape.hpp"
 #include "atomic_file.hpp"
 #include "dtype.hpp"
@@ -167,33 +168,9 @@ inline tensor_info parse_info(std::string const& name, json::value const& j) {
 class safetensors_file {
  public:
   /// Reads and validates the header of `path`; tensor data is read by read().
-  static safetensors_file open(std::filesystem::path const& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw io_error("open '" + path.string() + "': cannot read the file");
-    in.seekg(0, std::ios::end);
-    auto size = static_cast<std::uint64_t>(in.tellg());
-    in.seekg(0);
-    safetensors_file f;
-    f.path_ = path;
-    unsigned char len[8] = {};
-    if (size >= 8 && !in.read(reinterpret_cast<char*>(len), 8))
-      throw format_error(f.where() + "cannot read the header length");
-    std::uint64_t n = f.header_length(len, size);
-    std::string header(static_cast<std::size_t>(n), '\0');
-    if (!in.read(header.data(), static_cast<std::streamsize>(n)))
-      throw format_error(f.where() + "truncated while reading the header");
-    f.parse_header(header, size - 8 - n);
-    return f;
-  }
+  static safetensors_file open(std::filesystem::path const& path);
   /// Parses a whole file held in memory (copied, so `bytes` need not outlive the result).
-  static safetensors_file parse(std::span<std::byte const> bytes) {
-    safetensors_file f;
-    auto const* p = reinterpret_cast<unsigned char const*>(bytes.data());
-    std::uint64_t n = f.header_length(p, bytes.size());
-    f.parse_header(std::string_view(reinterpret_cast<char const*>(p) + 8, n), bytes.size() - 8 - n);
-    f.bytes_.assign(bytes.begin() + static_cast<std::ptrdiff_t>(8 + n), bytes.end());
-    return f;
-  }
+  static safetensors_file parse(std::span<std::byte const> bytes);
 
   /// Tensor names in the order of their data in the file.
   std::vector<std::string> const& names() const { return order_; }
@@ -207,108 +184,17 @@ class safetensors_file {
   io::metadata const& metadata() const { return metadata_; }
 
   /// Copies tensor `e.name` into `e.data` after checking that dtype and shape are `e`'s.
-  void read(mutable_entry const& e) const {
-    auto const& t = info(e.name);
-    if (t.type != e.type)
-      throw format_error(e.name + ": expected " + std::string(to_string(e.type)) + ", found " +
-                         std::string(to_string(t.type)));
-    if (t.shape != e.shape)
-      throw format_error(e.name + ": expected " + dims_string(e.shape) + ", found " +
-                         dims_string(t.shape));
-    read_bytes(t, e.data);
-  }
+  void read(mutable_entry const& e) const;
   /// Copies the raw little-endian bytes of a tensor (info(name).byte_size() of them) into `out`.
-  void read_bytes(tensor_info const& t, void* out) const {
-    if (t.byte_size() == 0) return;
-    if (path_.empty()) {
-      std::memcpy(out, bytes_.data() + t.begin, static_cast<std::size_t>(t.byte_size()));
-      return;
-    }
-    std::ifstream in(path_, std::ios::binary);
-    in.seekg(static_cast<std::streamoff>(data_start_ + t.begin));
-    if (!in.read(static_cast<char*>(out), static_cast<std::streamsize>(t.byte_size())))
-      throw format_error(where() + "truncated: the file changed since it was opened");
-  }
+  void read_bytes(tensor_info const& t, void* out) const;
 
  private:
   std::string where() const { return path_.empty() ? std::string() : "'" + path_.string() + "': "; }
 
   // Validates the 8-byte little-endian header length at `p` against the file size.
-  std::uint64_t header_length(unsigned char const* p, std::uint64_t size) {
-    if (size < 8)
-      throw format_error(where() + "expected at least 8 bytes (the header length), found " +
-                         std::to_string(size));
-    std::uint64_t n = detail::read_u64_le(p);
-    if (n > size - 8 || n > max_header_size)
-      throw format_error(where() + "header length " + std::to_string(n) + " exceeds the " +
-                         std::to_string(std::min(size - 8, max_header_size)) + " bytes available");
-    data_start_ = 8 + n;
-    return n;
-  }
+  std::uint64_t header_length(unsigned char const* p, std::uint64_t size);
 
-  void parse_header(std::string_view text, std::uint64_t data_size) {
-    if (text.empty() || text.front() != '{')
-      throw format_error(
-          where() + "expected the header to start with '{', found " +
-          (text.empty() ? std::string("nothing") : "'" + std::string(1, text.front()) + "'"));
-    if (std::size_t const depth = detail::json_depth(text); depth > detail::max_header_depth)
-      throw format_error(where() + "expected a header nested at most " +
-                         std::to_string(detail::max_header_depth) + " levels deep, found " +
-                         std::to_string(depth));
-    json::value j;
-    try {
-      j = json::parse(text, detail::max_header_depth);
-    } catch (json::parse_error const& e) {
-      throw format_error(where() + "header is not valid JSON: " + e.what());
-    }
-    if (!j.is(json::kind::object))
-      throw format_error(where() + "expected the header to be a JSON object");
-    std::vector<std::tuple<std::uint64_t, std::uint64_t, std::string>> spans;
-    bool seen_metadata = false;
-    for (std::size_t i = 0; i < j.size(); ++i) {
-      std::string const& name = j.keys[i];
-      json::value const& value = j.items[i];
-      if (name == "__metadata__") {
-        if (std::exchange(seen_metadata, true))
-          throw format_error(where() + "expected one __metadata__, found it twice");
-        if (!value.is(json::kind::object))
-          throw format_error(where() + "expected __metadata__ to be an object");
-        for (std::size_t k = 0; k < value.size(); ++k) {
-          std::string const& key = value.keys[k];
-          if (!value.items[k].is(json::kind::string))
-            throw format_error(where() + "__metadata__['" + key + "']: expected a string, found " +
-                               detail::excerpt(value.items[k]));
-          if (!metadata_.emplace(key, value.items[k].text).second)
-            throw format_error(where() + "__metadata__: expected unique keys, found '" + key +
-                               "' twice");
-        }
-        continue;
-      }
-      tensor_info info = detail::parse_info(name, value);
-      spans.emplace_back(info.begin, info.end, name);
-      if (!tensors_.emplace(name, std::move(info)).second)
-        throw format_error(where() + "expected unique tensor names, found '" + name + "' twice");
-    }
-    // Tensors must tile the data section exactly: no gaps, no overlaps, nothing after the last.
-    // Sorted by (begin, end): an empty tensor sits before a tensor that begins where it does.
-    std::sort(spans.begin(), spans.end());
-    std::uint64_t at = 0;
-    for (auto const& [begin, end, name] : spans) {
-      if (begin != at)
-        throw format_error(where() + "tensor '" + name + "': expected data to begin at byte " +
-                           std::to_string(at) + ", found " + std::to_string(begin) +
-                           (begin < at ? " (overlaps the previous tensor)" : " (a gap)"));
-      if (end > data_size)
-        throw format_error(where() + "tensor '" + name + "': data ends at byte " +
-                           std::to_string(end) + ", but the data section has " +
-                           std::to_string(data_size) + " bytes");
-      at = end;
-      order_.push_back(name);
-    }
-    if (at != data_size)
-      throw format_error(where() + "expected the data section to be " + std::to_string(at) +
-                         " bytes (the tensors' total), found " + std::to_string(data_size));
-  }
+  void parse_header(std::string_view text, std::uint64_t data_size);
 
   std::filesystem::path path_;  // empty when parsed from memory
   std::vector<std::byte> bytes_;
@@ -320,8 +206,145 @@ class safetensors_file {
 
 /// Writes `entries` and `meta` to `path` atomically, data aligned to 8 bytes as PyTorch writes it.
 /// e.g. save_safetensors("m.safetensors", {{"w", dtype::f32, {2, 3}, w.data()}}, {{"epoch", "3"}});
-inline void save_safetensors(std::filesystem::path const& path, std::span<entry const> entries,
-                             metadata const& meta = {}) {
+METAGRAD_DECL void save_safetensors(std::filesystem::path const& path,
+                                    std::span<entry const> entries, metadata const& meta = {});
+METAGRAD_DECL void save_safetensors(std::filesystem::path const& path,
+                                    std::initializer_list<entry> entries,
+                                    metadata const& meta = {});
+
+// The definitions: here in a header-only build, in the translation unit that includes
+// <metagrad/src.hpp> under METAGRAD_SEPARATE_COMPILATION (see config.hpp).
+#if METAGRAD_BODIES
+METAGRAD_DECL safetensors_file safetensors_file::open(std::filesystem::path const& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw io_error("open '" + path.string() + "': cannot read the file");
+  in.seekg(0, std::ios::end);
+  auto size = static_cast<std::uint64_t>(in.tellg());
+  in.seekg(0);
+  safetensors_file f;
+  f.path_ = path;
+  unsigned char len[8] = {};
+  if (size >= 8 && !in.read(reinterpret_cast<char*>(len), 8))
+    throw format_error(f.where() + "cannot read the header length");
+  std::uint64_t n = f.header_length(len, size);
+  std::string header(static_cast<std::size_t>(n), '\0');
+  if (!in.read(header.data(), static_cast<std::streamsize>(n)))
+    throw format_error(f.where() + "truncated while reading the header");
+  f.parse_header(header, size - 8 - n);
+  return f;
+}
+
+METAGRAD_DECL safetensors_file safetensors_file::parse(std::span<std::byte const> bytes) {
+  safetensors_file f;
+  auto const* p = reinterpret_cast<unsigned char const*>(bytes.data());
+  std::uint64_t n = f.header_length(p, bytes.size());
+  f.parse_header(std::string_view(reinterpret_cast<char const*>(p) + 8, n), bytes.size() - 8 - n);
+  f.bytes_.assign(bytes.begin() + static_cast<std::ptrdiff_t>(8 + n), bytes.end());
+  return f;
+}
+
+METAGRAD_DECL void safetensors_file::read(mutable_entry const& e) const {
+  auto const& t = info(e.name);
+  if (t.type != e.type)
+    throw format_error(e.name + ": expected " + std::string(to_string(e.type)) + ", found " +
+                       std::string(to_string(t.type)));
+  if (t.shape != e.shape)
+    throw format_error(e.name + ": expected " + dims_string(e.shape) + ", found " +
+                       dims_string(t.shape));
+  read_bytes(t, e.data);
+}
+
+METAGRAD_DECL void safetensors_file::read_bytes(tensor_info const& t, void* out) const {
+  if (t.byte_size() == 0) return;
+  if (path_.empty()) {
+    std::memcpy(out, bytes_.data() + t.begin, static_cast<std::size_t>(t.byte_size()));
+    return;
+  }
+  std::ifstream in(path_, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(data_start_ + t.begin));
+  if (!in.read(static_cast<char*>(out), static_cast<std::streamsize>(t.byte_size())))
+    throw format_error(where() + "truncated: the file changed since it was opened");
+}
+
+METAGRAD_DECL std::uint64_t safetensors_file::header_length(unsigned char const* p,
+                                                            std::uint64_t size) {
+  if (size < 8)
+    throw format_error(where() + "expected at least 8 bytes (the header length), found " +
+                       std::to_string(size));
+  std::uint64_t n = detail::read_u64_le(p);
+  if (n > size - 8 || n > max_header_size)
+    throw format_error(where() + "header length " + std::to_string(n) + " exceeds the " +
+                       std::to_string(std::min(size - 8, max_header_size)) + " bytes available");
+  data_start_ = 8 + n;
+  return n;
+}
+
+METAGRAD_DECL void safetensors_file::parse_header(std::string_view text, std::uint64_t data_size) {
+  if (text.empty() || text.front() != '{')
+    throw format_error(
+        where() + "expected the header to start with '{', found " +
+        (text.empty() ? std::string("nothing") : "'" + std::string(1, text.front()) + "'"));
+  if (std::size_t const depth = detail::json_depth(text); depth > detail::max_header_depth)
+    throw format_error(where() + "expected a header nested at most " +
+                       std::to_string(detail::max_header_depth) + " levels deep, found " +
+                       std::to_string(depth));
+  json::value j;
+  try {
+    j = json::parse(text, detail::max_header_depth);
+  } catch (json::parse_error const& e) {
+    throw format_error(where() + "header is not valid JSON: " + e.what());
+  }
+  if (!j.is(json::kind::object))
+    throw format_error(where() + "expected the header to be a JSON object");
+  std::vector<std::tuple<std::uint64_t, std::uint64_t, std::string>> spans;
+  bool seen_metadata = false;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    std::string const& name = j.keys[i];
+    json::value const& value = j.items[i];
+    if (name == "__metadata__") {
+      if (std::exchange(seen_metadata, true))
+        throw format_error(where() + "expected one __metadata__, found it twice");
+      if (!value.is(json::kind::object))
+        throw format_error(where() + "expected __metadata__ to be an object");
+      for (std::size_t k = 0; k < value.size(); ++k) {
+        std::string const& key = value.keys[k];
+        if (!value.items[k].is(json::kind::string))
+          throw format_error(where() + "__metadata__['" + key + "']: expected a string, found " +
+                             detail::excerpt(value.items[k]));
+        if (!metadata_.emplace(key, value.items[k].text).second)
+          throw format_error(where() + "__metadata__: expected unique keys, found '" + key +
+                             "' twice");
+      }
+      continue;
+    }
+    tensor_info info = detail::parse_info(name, value);
+    spans.emplace_back(info.begin, info.end, name);
+    if (!tensors_.emplace(name, std::move(info)).second)
+      throw format_error(where() + "expected unique tensor names, found '" + name + "' twice");
+  }
+  // Tensors must tile the data section exactly: no gaps, no overlaps, nothing after the last.
+  // Sorted by (begin, end): an empty tensor sits before a tensor that begins where it does.
+  std::sort(spans.begin(), spans.end());
+  std::uint64_t at = 0;
+  for (auto const& [begin, end, name] : spans) {
+    if (begin != at)
+      throw format_error(where() + "tensor '" + name + "': expected data to begin at byte " +
+                         std::to_string(at) + ", found " + std::to_string(begin) +
+                         (begin < at ? " (overlaps the previous tensor)" : " (a gap)"));
+    if (end > data_size)
+      throw format_error(where() + "tensor '" + name + "': data ends at byte " +
+                         std::to_string(end) + ", but the data section has " +
+                         std::to_string(data_size) + " bytes");
+    at = end;
+    order_.push_back(name);
+  }
+  if (at != data_size)
+    throw format_error(where() + "expected the data section to be " + std::to_string(at) +
+                       " bytes (the tensors' total), found " + std::to_string(data_size));
+}
+
+METAGRAD_DECL void save_safetensors(std::filesystem::path const& path,
+                                    std::span<entry const> entries, metadata const& meta) {
   std::string const what = "save '" + path.string() + "': ";
   std::vector<entry const*> order;
   for (auto const& e : entries) order.push_back(&e);
@@ -393,9 +416,11 @@ inline void save_safetensors(std::filesystem::path const& path, std::span<entry 
                 static_cast<std::size_t>(*detail::checked_bytes(e->shape, dtype_size(e->type))));
   });
 }
-inline void save_safetensors(std::filesystem::path const& path,
-                             std::initializer_list<entry> entries, metadata const& meta = {}) {
+
+METAGRAD_DECL void save_safetensors(std::filesystem::path const& path,
+                                    std::initializer_list<entry> entries, metadata const& meta) {
   save_safetensors(path, std::span<entry const>(entries.begin(), entries.size()), meta);
 }
+#endif  // METAGRAD_BODIES
 
 }  // namespace metagrad::io
