@@ -13,11 +13,11 @@
 namespace metagrad {
 
 namespace detail {
-template <class Shape>
-[[noreturn, gnu::cold, gnu::noinline]] void throw_extents_misfit(extents<Shape::rank> const& e,
-                                                                 char const* what) {
-  throw shape_error(std::string(what) + ": extents " + to_string(e) +
-                    " do not fit the static shape " + shape_string<Shape>());
+/// The message of checked_extents, one function for every shape.
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_extents_misfit(
+    std::span<index_t const> found, std::span<index_t const> fixed, char const* what) {
+  throw shape_error(std::string(what) + ": extents " + dims_string(found) +
+                    " do not fit the static shape " + dims_string(fixed));
 }
 
 /// e, checked against Shape's static extents. Inline, with the message built out of line: every
@@ -29,7 +29,7 @@ inline extents<Shape::rank> checked_extents(extents<Shape::rank> e, char const* 
   for (std::size_t i = 0; i < Shape::rank; ++i)
     fits &= Shape::dims[i] == dyn || Shape::dims[i] == e[i];
   if (!fits) [[unlikely]]
-    throw_extents_misfit<Shape>(e, what);
+    throw_extents_misfit(e.d, Shape::dims, what);
   return e;
 }
 }  // namespace detail

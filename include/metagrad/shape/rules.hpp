@@ -97,6 +97,15 @@ struct broadcast_all<A, B, Rest...> {
   using type = typename broadcast_all<broadcast_shape<A, B>, Rest...>::type;
 };
 
+/// The message of broadcast_extents, one function for every pair of shapes.
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_not_broadcastable(
+    char const* op, std::span<index_t const> a, std::span<index_t const> b) {
+  throw shape_error(std::string(op) +
+                    ": shapes are incompatible for broadcasting; each dimension must match or be "
+                    "1, got " +
+                    dims_string(a) + " and " + dims_string(b));
+}
+
 /// Run-time twin of broadcast_shape: checks dyn extents and returns the result's extents.
 template <class A, class B>
 extents<std::max(A::rank, B::rank)> broadcast_extents(char const* op, extents<A::rank> const& a,
@@ -117,10 +126,7 @@ extents<std::max(A::rank, B::rank)> broadcast_extents(char const* op, extents<A:
     else if (sb == 1 && sa != 1)
       e = ea;
     else if (ea != eb) {
-      throw shape_error(std::string(op) +
-                        ": shapes are incompatible for broadcasting; each dimension must match "
-                        "or be 1, got " +
-                        to_string(a) + " and " + to_string(b));
+      throw_not_broadcastable(op, a.d, b.d);
     }
     out[r - 1 - i] = e;
   }

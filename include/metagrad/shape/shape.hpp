@@ -6,8 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <ostream>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace metagrad {
 
@@ -44,9 +47,9 @@ template <auto A>
 using shape_from = typename detail::shape_from_impl<A>::type;
 
 /// The one notation of extents in messages: dims_string(std::array{2, 3}) is "[2, 3]". A dyn
-/// entry prints as dyn_text ("-1" unless given, e.g. "B" in a model summary).
-template <class Dims>
-std::string dims_string(Dims const& dims, char const* dyn_text = nullptr) {
+/// entry prints as dyn_text ("-1" unless given, e.g. "B" in a model summary). Not a template for
+/// index_t extents of any rank, so a program's messages share one copy of it.
+inline std::string dims_string(std::span<index_t const> dims, char const* dyn_text = nullptr) {
   std::string s = "[";
   bool first = true;
   for (auto d : dims) {
@@ -61,6 +64,14 @@ std::string dims_string(Dims const& dims, char const* dyn_text = nullptr) {
   }
   s += "]";
   return s;
+}
+/// The same for other integer sequences, e.g. dims_string(std::array{2, 3}).
+template <class Dims>
+requires(!std::is_convertible_v<Dims const&, std::span<index_t const>>) std::string
+    dims_string(Dims const& dims, char const* dyn_text = nullptr) {
+  std::vector<index_t> v;
+  for (auto d : dims) v.push_back(static_cast<index_t>(d));
+  return dims_string(std::span<index_t const>(v), dyn_text);
 }
 
 /// Run-time extents of an expression of rank R (row-major).
