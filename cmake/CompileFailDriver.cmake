@@ -15,6 +15,12 @@ if(NOT first_line MATCHES "^// expect: (.+)$")
   message(FATAL_ERROR "${SOURCE}: first line must be `// expect: <regex>`")
 endif()
 string(STRIP "${CMAKE_MATCH_1}" expected)
+# An optional second line `// errors: <N>` pins how many errors the compiler reports (a misuse
+# that is named once must not bring a cascade of errors from the code built on it).
+set(expected_errors "")
+if(head MATCHES "^[^\r\n]*\r?\n// errors: ([0-9]+)")
+  set(expected_errors "${CMAKE_MATCH_1}")
+endif()
 
 set(config_args)
 if(CONFIG)
@@ -35,5 +41,13 @@ if(NOT output MATCHES "${expected}")
   message(FATAL_ERROR
     "${TARGET} failed to compile as it should, but no diagnostic matches `${expected}`:\n"
     "${output}")
+endif()
+if(NOT expected_errors STREQUAL "")
+  string(REGEX MATCHALL ": error: " errors "${output}")
+  list(LENGTH errors n_errors)
+  if(NOT n_errors EQUAL expected_errors)
+    message(FATAL_ERROR
+      "${TARGET} failed to compile with ${n_errors} errors, expected ${expected_errors}:\n${output}")
+  endif()
 endif()
 message(STATUS "${TARGET}: failed to compile as expected (matched `${expected}`)")

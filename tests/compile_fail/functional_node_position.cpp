@@ -1,4 +1,5 @@
 // expect: (functional: a node's layer cannot take the shapes reaching it.*functional_node_rejects_input<2, ?(metagrad::)?nn::conv2d<8, ?(metagrad::hw_pair)?\{3, ?3\}.*(metagrad::)?nn::expects_rank<4>, ?(metagrad::)?shape<-1, ?16>|functional_node_rejects_input<2, ?(metagrad::)?nn::conv2d<8, ?(metagrad::hw_pair)?\{3, ?3\}.*(metagrad::)?nn::expects_rank<4>, ?(metagrad::)?shape<-1, ?16>.*functional: a node's layer cannot take the shapes reaching it)
+// errors: 1
 // A convolution reading a flat vector: node 2 of the graph receives (B,16), not an image.
 #include <metagrad/metagrad.hpp>
 

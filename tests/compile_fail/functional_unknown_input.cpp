@@ -1,4 +1,5 @@
 // expect: (functional: a node reads nn::in<\\?"name\\?"> of a name no input has.*functional_node_reads_no_input_named<1, ?(metagrad::detail::fixed_string<6>)?\{("imgae"|\{105, 109, 103, 97, 101, 0\})\}|functional_node_reads_no_input_named<1, ?(metagrad::detail::fixed_string<6>)?\{("imgae"|\{105, 109, 103, 97, 101, 0\})\}.*functional: a node reads nn::in<\\?"name\\?"> of a name no input has)
+// errors: 1
 // A node reads an input by a name the model does not declare (a typo of "image").
 #include <metagrad/metagrad.hpp>
 

@@ -1,4 +1,5 @@
 // expect: (sequential: a layer cannot take the shape entering it.*sequential_layer_rejects_input<2, ?(metagrad::)?nn::conv2d<8, ?(metagrad::hw_pair)?\{3, ?3\}[^>]*>, ?(metagrad::)?shape<-1, ?144>, ?(metagrad::)?nn::expects_rank<4>|sequential_layer_rejects_input<2, ?(metagrad::)?nn::conv2d<8, ?(metagrad::hw_pair)?\{3, ?3\}[^>]*>, ?(metagrad::)?shape<-1, ?144>, ?(metagrad::)?nn::expects_rank<4>.*sequential: a layer cannot take the shape entering it)
+// errors: 1
 // A convolution after flatten: layer 2 of the model receives the flat (B,144), and a conv2d needs
 // rank 4, (B,C,H,W); the diagnostic names the position, the flat shape and expects_rank<4>.
 #include <metagrad/metagrad.hpp>

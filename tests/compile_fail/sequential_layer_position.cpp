@@ -1,4 +1,5 @@
 // expect: (sequential: a layer cannot take the shape entering it.*sequential_layer_rejects_input<4, ?(metagrad::)?nn::conv2d<16, ?(metagrad::hw_pair)?\{5, ?5\}[^>]*>, ?(metagrad::)?shape<-1, ?864>, ?(metagrad::)?nn::expects_rank<4>|sequential_layer_rejects_input<4, ?(metagrad::)?nn::conv2d<16, ?(metagrad::hw_pair)?\{5, ?5\}[^>]*>, ?(metagrad::)?shape<-1, ?864>, ?(metagrad::)?nn::expects_rank<4>.*sequential: a layer cannot take the shape entering it)
+// errors: 1
 // A conv layer after flatten: layer 4 of the model receives (B,864), not an image (B,C,H,W).
 #include <metagrad/metagrad.hpp>
 

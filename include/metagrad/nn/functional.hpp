@@ -295,7 +295,8 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
   template <class T, std::size_t... K>
   struct params_of<T, std::index_sequence<K...>> {
     using type =
-        std::tuple<typename layer_at<K>::template params<T, typename node_shapes<K>::input>...>;
+        std::tuple<typename detail::params_if_accepted<node_shapes<K>::impl::accepted, layer_at<K>,
+                                                       T, typename node_shapes<K>::input>::type...>;
     using state = std::tuple<layer_state_t<layer_at<K>, T, typename node_shapes<K>::input>...>;
   };
   /// One parameter tree per node (std::tuple<> for layers without parameters).
@@ -339,9 +340,9 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
   template <class T = float>
   params<T> init(rng r) const {
     return [&]<std::size_t... K>(std::index_sequence<K...>) {
-      return params<T>{
-          metagrad::detail::element<K>(nodes)
-              .layer.template init<T, typename node_shapes<K>::input>(r.fold_in(K))...};
+      return params<T>{detail::init_if_accepted<node_shapes<K>::impl::accepted, T,
+                                                typename node_shapes<K>::input>(
+          metagrad::detail::element<K>(nodes).layer, r.fold_in(K))...};
     }
     (std::index_sequence_for<Nodes...>{});
   }
@@ -454,9 +455,13 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
     auto const& layer = metagrad::detail::element<K>(nodes).layer;
     auto const mk = m->template at<K>();
     return [&]<class... R>(std::tuple<R...>*) {
-      if constexpr (requires {
-                      layer(metagrad::detail::element<K>(p), value_of<K, R>(xs, vals)..., mk);
-                    })
+      // A layer that rejects what reaches it is not called: node_shapes names it (the one
+      // error), and calling it would only add errors from inside it and from what reads it.
+      if constexpr (!node_shapes<K>::impl::accepted)
+        return value_of<K, std::tuple_element_t<0, std::tuple<R...>>>(xs, vals);
+      else if constexpr (requires {
+                           layer(metagrad::detail::element<K>(p), value_of<K, R>(xs, vals)..., mk);
+                         })
         return layer(metagrad::detail::element<K>(p), value_of<K, R>(xs, vals)..., mk);
       else
         return layer(metagrad::detail::element<K>(p), value_of<K, R>(xs, vals)...);

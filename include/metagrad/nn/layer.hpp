@@ -78,6 +78,27 @@ requires requires { typename L::template expects<In>; }
 struct expects_of<L, In> {
   using type = typename L::template expects<In>;
 };
+
+/// A layer's parameter tree for input S; none for a layer that rejects S, whose one error is its
+/// container's (sequential's and functional's diagnostics), so that the layer's own checks (e.g.
+/// dense's width) add no second.
+template <bool Accepted, class L, class T, class S>
+struct params_if_accepted {
+  using type = typename L::template params<T, S>;
+};
+template <class L, class T, class S>
+struct params_if_accepted<false, L, T, S> {
+  using type = std::tuple<>;
+};
+/// The layer's parameters for input S drawn from r, or none for a layer that rejects S (as
+/// params_if_accepted).
+template <bool Accepted, class T, class S, class L>
+auto init_if_accepted(L const& layer, rng r) {
+  if constexpr (Accepted)
+    return layer.template init<T, S>(r);
+  else
+    return std::tuple<>{};
+}
 }  // namespace detail
 
 namespace detail {

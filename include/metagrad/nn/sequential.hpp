@@ -95,17 +95,6 @@ struct at<K, type_list<Ts...>> {
       std::declval<indexed_list<std::index_sequence_for<Ts...>, Ts...>>()))::type;
 };
 
-/// A layer's parameter tree for input S; none for a layer that rejects S, whose one error is
-/// check_layer_input's (so that the layer's own checks, e.g. dense's width, add no second).
-template <bool Accepted, class L, class T, class S>
-struct params_if_accepted {
-  using type = typename L::template params<T, S>;
-};
-template <class L, class T, class S>
-struct params_if_accepted<false, L, T, S> {
-  using type = std::tuple<>;
-};
-
 }  // namespace detail
 
 template <class... Layers>
@@ -253,10 +242,8 @@ struct sequential_model {
  private:
   template <std::size_t K, class T, class In>
   auto init_layer(rng r) const {
-    if constexpr (accepts_at<K, In>)
-      return metagrad::detail::element<K>(layers).template init<T, input_of<K, In>>(r);
-    else
-      return std::tuple<>{};
+    return detail::init_if_accepted<accepts_at<K, In>, T, input_of<K, In>>(
+        metagrad::detail::element<K>(layers), r);
   }
   template <std::size_t K, class T, class In>
   auto init_state_of() const {
@@ -279,9 +266,16 @@ struct sequential_model {
       }
     }
   }
+  // A layer that rejects the shape entering it is not called: its layer_output names it (position,
+  // layer, shape, what it expects; instantiated once, here or by shapes<In> already), and calling
+  // it would only add errors from inside the layer (its parameters are an empty tuple then) and
+  // from everything built on its result.
   template <std::size_t K, class P, class X>
   auto apply(P const& p, X const& x) const {
     if constexpr (K == size) {
+      return x;
+    } else if constexpr (!layer_t<K>::template accepts<shape_t<X>>) {
+      (void)sizeof(detail::layer_output<false, K, layer_t<K>, shape_t<X>>);  // the one error
       return x;
     } else {
       return apply<K + 1>(p,
@@ -291,6 +285,9 @@ struct sequential_model {
   template <std::size_t K, class P, class X, class M>
   auto apply(P const& p, X const& x, M const& m) const {
     if constexpr (K == size) {
+      return x;
+    } else if constexpr (!layer_t<K>::template accepts<shape_t<X>>) {
+      (void)sizeof(detail::layer_output<false, K, layer_t<K>, shape_t<X>>);  // the one error
       return x;
     } else {
       return apply<K + 1>(
