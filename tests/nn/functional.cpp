@@ -31,12 +31,8 @@ TEST_CASE("functional: two inputs, a merge, two outputs") {
   M::for_each_named(p, [&](std::string const& n, auto const&) { names.push_back(n); });
   CHECK(names == std::vector<std::string>{"0.weight", "0.bias", "1.weight", "1.bias", "4.weight",
                                           "4.bias", "6.weight", "6.bias"});
-  auto xa = mgt::random<mg::shape<6, 4>>(1);
-  auto xb = mgt::random<mg::shape<6, 3>>(2);
-  mg::tensor<double, A> a(mg::extents<2>{{6, 4}});
-  mg::tensor<double, B> b(mg::extents<2>{{6, 3}});
-  std::copy(xa.begin(), xa.end(), a.begin());
-  std::copy(xb.begin(), xb.end(), b.begin());
+  auto a = mgt::random<A>(mg::extents<2>{{6, 4}}, 1);
+  auto b = mgt::random<B>(mg::extents<2>{{6, 3}}, 2);
   auto [y1, y2] = model(p, a, b);
   auto h0 = nn::dense<5>{}(std::get<0>(p), mg::as_expr(a));
   auto h3 = mg::tanh(h0 + nn::dense<5>{}(std::get<1>(p), mg::as_expr(b)));
@@ -109,12 +105,8 @@ TEST_CASE("functional: inputs declared with names are read by name") {
   std::vector<std::string> names;
   M::for_each_named(p, [&](std::string const& n, auto const&) { names.push_back(n); });
   CHECK(names == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
-  auto xa = mgt::random<mg::shape<6, 4>>(6);
-  auto xb = mgt::random<mg::shape<6, 3>>(7);
-  mg::tensor<double, A> a(mg::extents<2>{{6, 4}});
-  mg::tensor<double, B> b(mg::extents<2>{{6, 3}});
-  std::copy(xa.begin(), xa.end(), a.begin());
-  std::copy(xb.begin(), xb.end(), b.begin());
+  auto a = mgt::random<A>(mg::extents<2>{{6, 4}}, 6);
+  auto b = mgt::random<B>(mg::extents<2>{{6, 3}}, 7);
   mgt::check_close(mg::eval(named(p, a, b)), mg::eval(numbered(p, a, b)), 0, 0, "named inputs");
   auto h0 = nn::dense<5>{}(std::get<0>(p), mg::as_expr(a));
   auto h2 = nn::dense<5>{}(std::get<2>(p), mg::concat<-1>(mg::as_expr(b), mg::as_expr(b)));
@@ -174,9 +166,7 @@ TEST_CASE("functional: a value read twice at every level is held once") {
   constexpr int levels = 16;
   auto model = doubling_chain(std::make_index_sequence<levels>{});
   auto p = model.init<double>(mg::rng{2});
-  auto x0 = mgt::random<mg::shape<5, 3>>(3);
-  mg::tensor<double, mg::shape<mg::dyn, 3>> x(mg::extents<2>{{5, 3}});
-  std::copy(x0.begin(), x0.end(), x.begin());
+  auto x = mgt::random<mg::shape<mg::dyn, 3>>(mg::extents<2>{{5, 3}}, 3);
   auto y = model(p, x);
   // Without sharing, the expression would hold 2^16 copies of the first dense layer.
   CHECK(sizeof(y) < 4096);

@@ -18,15 +18,6 @@ void matmul_reference(A const&... arr) {
                        std::tuple{from<SA>(ta), from<SB>(tb)}, jvp_out, ga, gb);
 }
 
-/// A tensor with a dyn shape, filled with deterministic values.
-template <class S, std::size_t R>
-mg::tensor<double, S> dyn_random(mg::extents<R> e, unsigned seed) {
-  mg::tensor<double, S> t(e);
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> d(-1, 1);
-  for (auto& v : t) v = d(gen);
-  return t;
-}
 }  // namespace
 
 TEST_CASE("matmul 2-D matches PyTorch") {
@@ -90,7 +81,7 @@ TEST_CASE("matmul passes finite differences") {
 }
 
 TEST_CASE("matmul with a dyn batch: (B,4) x (4,5) => (B,5)") {
-  auto x = dyn_random<mg::shape<mg::dyn, 4>>(mg::extents<2>{{3, 4}}, 1);
+  auto x = mgt::random<mg::shape<mg::dyn, 4>>(mg::extents<2>{{3, 4}}, 1);
   auto w = mgt::random<mg::shape<4, 5>>(2);
   auto y = mg::matmul(x, w);
   static_assert(std::same_as<mg::shape_t<decltype(y)>, mg::shape<mg::dyn, 5>>);
@@ -101,7 +92,7 @@ TEST_CASE("matmul with a dyn batch: (B,4) x (4,5) => (B,5)") {
   std::copy(x.begin(), x.end(), xs.begin());
   mgt::check_close(v, mg::eval(mg::matmul(xs, w)).data(), 15, 1e-14, 1e-14, "dyn batch value");
   auto [value, pullback] = mg::vjp(mm, x, w);
-  auto ct = dyn_random<mg::shape<mg::dyn, 5>>(mg::extents<2>{{3, 5}}, 3);
+  auto ct = mgt::random<mg::shape<mg::dyn, 5>>(mg::extents<2>{{3, 5}}, 3);
   auto [gx, gw] = pullback(ct);
   mg::tensor<double, mg::shape<3, 5>> cs;
   std::copy(ct.begin(), ct.end(), cs.begin());
@@ -111,12 +102,12 @@ TEST_CASE("matmul with a dyn batch: (B,4) x (4,5) => (B,5)") {
   mgt::check_close(gx, gxs.data(), 12, 1e-14, 1e-14, "dyn batch grad x");
   mgt::check_close(gw, gws, 1e-14, 1e-14, "dyn batch grad w");
   // A dyn batch on both sides of a batched product: (B,2,4) x (B,4,3).
-  auto a = dyn_random<mg::shape<mg::dyn, 2, 4>>(mg::extents<3>{{2, 2, 4}}, 4);
-  auto b = dyn_random<mg::shape<mg::dyn, 4, 3>>(mg::extents<3>{{2, 4, 3}}, 5);
+  auto a = mgt::random<mg::shape<mg::dyn, 2, 4>>(mg::extents<3>{{2, 2, 4}}, 4);
+  auto b = mgt::random<mg::shape<mg::dyn, 4, 3>>(mg::extents<3>{{2, 4, 3}}, 5);
   CHECK(mg::eval(mg::matmul(a, b)).shape() == mg::extents<3>{{2, 2, 3}});
   // A dyn batch on the lhs of a 2-D rhs: (B,2,4) x (4,5), against the static (2,2,4).
   auto [va, pba] = mg::vjp(mm, a, w);
-  auto ca = dyn_random<mg::shape<mg::dyn, 2, 5>>(mg::extents<3>{{2, 2, 5}}, 6);
+  auto ca = mgt::random<mg::shape<mg::dyn, 2, 5>>(mg::extents<3>{{2, 2, 5}}, 6);
   auto [ga, gwa] = pba(ca);
   mg::tensor<double, mg::shape<2, 2, 4>> as;
   mg::tensor<double, mg::shape<2, 2, 5>> cas;
@@ -130,16 +121,16 @@ TEST_CASE("matmul with a dyn batch: (B,4) x (4,5) => (B,5)") {
 
 TEST_CASE("matmul: inner extents that differ at run time throw shape_error") {
   auto w = mgt::random<mg::shape<4, 5>>(2);
-  auto x = dyn_random<mg::shape<3, mg::dyn>>(mg::extents<2>{{3, 6}}, 1);
+  auto x = mgt::random<mg::shape<3, mg::dyn>>(mg::extents<2>{{3, 6}}, 1);
   CHECK_THROWS_WITH_AS(mg::matmul(x, w), doctest::Contains("matmul: inner dimensions differ"),
                        mg::shape_error);
-  auto v = dyn_random<mg::shape<mg::dyn>>(mg::extents<1>{{3}}, 1);
+  auto v = mgt::random<mg::shape<mg::dyn>>(mg::extents<1>{{3}}, 1);
   CHECK_THROWS_WITH_AS(mg::matmul(v, w), doctest::Contains("matmul: inner dimensions differ"),
                        mg::shape_error);
   CHECK_THROWS_WITH_AS(mg::matmul(w, v), doctest::Contains("matmul: inner dimensions differ"),
                        mg::shape_error);
-  auto a = dyn_random<mg::shape<mg::dyn, 2, 4>>(mg::extents<3>{{2, 2, 4}}, 4);
-  auto b = dyn_random<mg::shape<mg::dyn, 4, 3>>(mg::extents<3>{{3, 4, 3}}, 5);
+  auto a = mgt::random<mg::shape<mg::dyn, 2, 4>>(mg::extents<3>{{2, 2, 4}}, 4);
+  auto b = mgt::random<mg::shape<mg::dyn, 4, 3>>(mg::extents<3>{{3, 4, 3}}, 5);
   CHECK_THROWS_WITH_AS(mg::matmul(a, b), doctest::Contains("matmul"), mg::shape_error);
 }
 

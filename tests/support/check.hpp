@@ -36,14 +36,21 @@ bool same_bits(A const& a, B const& b) {
   return a.size() == b.size() && std::equal(a.data(), a.data() + a.size(), b.data());
 }
 
-/// A tensor of shape S with deterministic values in [lo, hi).
+/// A tensor of shape S and run-time extents e (S's dyn entries taken from e) with deterministic
+/// values in [lo, hi): the same values, row-major, as random<S'>(seed) for the static shape S'
+/// of those extents.
 template <class S, class T = double>
-mg::tensor<T, S> random(unsigned seed, double lo = -1, double hi = 1) {
+mg::tensor<T, S> random(mg::extents<S::rank> e, unsigned seed, double lo = -1, double hi = 1) {
   std::mt19937 gen(seed);
   std::uniform_real_distribution<double> d(lo, hi);
-  mg::tensor<T, S> t;
+  mg::tensor<T, S> t(e);
   for (auto& v : t) v = static_cast<T>(d(gen));
   return t;
+}
+/// A tensor of static shape S with deterministic values in [lo, hi).
+template <class S, class T = double>
+mg::tensor<T, S> random(unsigned seed, double lo = -1, double hi = 1) {
+  return random<S, T>(mg::static_extents<S>(), seed, lo, hi);
 }
 
 /// A tensor shaped like t (run-time extents included) with deterministic values in [lo, hi).
