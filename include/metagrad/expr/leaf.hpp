@@ -37,20 +37,20 @@ inline extents<Shape::rank> checked_extents(extents<Shape::rank> e, char const* 
 /// A typed, zero-copy, read-only view of memory the caller owns (row-major).
 /// e.g. tensor_view<float, shape<dyn, 784>> x(ptr, {batch, 784});
 template <class T, class Shape, class Device = device::cpu>
-struct tensor_view : expr_tag {
+struct tensor_view : expr_tag, extents_member<Shape> {
   using value_type = T;
   using shape_type = Shape;
   using device_type = Device;
   static constexpr std::size_t rank = Shape::rank;
   static constexpr bool is_view_leaf = true;  // also true for types that derive from a view
 
+  using extents_member<Shape>::ext;
   T const* ptr = nullptr;
-  extents<rank> ext = static_extents<Shape>();
 
   tensor_view() = default;
   explicit tensor_view(T const* p) requires Shape::is_static : ptr(p) {}
   tensor_view(T const* p, extents<rank> e)
-      : ptr(p), ext(detail::checked_extents<Shape>(e, "tensor_view")) {}
+      : extents_member<Shape>(detail::checked_extents<Shape>(e, "tensor_view")), ptr(p) {}
   explicit tensor_view(std::span<T const> s) requires Shape::is_static : ptr(s.data()) {
     if (static_cast<index_t>(s.size()) != Shape::static_size)
       throw shape_error("tensor_view: span has " + std::to_string(s.size()) +
@@ -71,32 +71,32 @@ struct tensor_view : expr_tag {
 
 /// One value broadcast to a shape; scalars in expressions become constant<T, shape<>>.
 template <class T, class Shape, class Device = device::cpu>
-struct constant : expr_tag {
+struct constant : expr_tag, extents_member<Shape> {
   using value_type = T;
   using shape_type = Shape;
   using device_type = Device;
   static constexpr std::size_t rank = Shape::rank;
 
+  using extents_member<Shape>::ext;
   T value{};
-  extents<rank> ext = static_extents<Shape>();
 
   constant() = default;
   explicit constant(T v) : value(v) {}
-  constant(T v, extents<rank> e) : value(v), ext(e) {}
+  constant(T v, extents<rank> e) : extents_member<Shape>(e), value(v) {}
 };
 
 /// The symbolic zero: a tangent or cotangent known to be zero at compile time.
 template <class T, class Shape, class Device = device::cpu>
-struct zero : expr_tag {
+struct zero : expr_tag, extents_member<Shape> {
   using value_type = T;
   using shape_type = Shape;
   using device_type = Device;
   static constexpr std::size_t rank = Shape::rank;
 
-  extents<rank> ext = static_extents<Shape>();
+  using extents_member<Shape>::ext;
 
   zero() = default;
-  explicit zero(extents<rank> e) : ext(e) {}
+  explicit zero(extents<rank> e) : extents_member<Shape>(e) {}
 };
 
 template <class E>

@@ -39,7 +39,7 @@ struct operands_on_different_devices {
 };
 
 template <class Op, class... Args>
-struct node : expr_tag {
+struct node : expr_tag, extents_member<typename Op::template result_shape<shape_t<Args>...>> {
   using first_arg = std::tuple_element_t<0, std::tuple<Args...>>;
   using shape_type = typename Op::template result_shape<shape_t<Args>...>;
   using value_type = typename detail::op_value_type<Op, Args...>::type;
@@ -53,23 +53,22 @@ struct node : expr_tag {
                     operands_on_different_devices<Op, device_t<Args>...>::value,
                 "expression mixes devices: every operand of an op must live on the same device");
 
+  using extents_member<shape_type>::ext;
   [[no_unique_address]] Op op;
   detail::flat_tuple<Args...> args;
-  extents<rank> ext;
 
-  node(Op o, Args const&... a) : op(o), args(a...), ext(result_extents(args)) {}
+  node(Op o, Args const&... a)
+      : extents_member<shape_type>(result_extents(o, a...)), op(o), args(a...) {}
 
  private:
   // Static operands have been checked at compile time and give a static result: its extents are
   // constants, not a run-time walk over the operands' (one per node built, and autodiff builds
-  // many per step).
-  template <std::size_t... I>
-  extents<rank> result_extents(
-      detail::flat_tuple_base<std::index_sequence<I...>, Args...> const& a) const {
+  // many per step). A static result of a dyn operand (a reshape) still checks it.
+  static extents<rank> result_extents(Op const& o, Args const&... a) {
     if constexpr (shape_type::is_static && (shape_t<Args>::is_static && ...))
       return static_extents<shape_type>();
     else
-      return op.template result_extents<shape_t<Args>...>(detail::get<I>(a).ext...);
+      return o.template result_extents<shape_t<Args>...>(a.ext...);
   }
 };
 

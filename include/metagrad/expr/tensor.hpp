@@ -154,10 +154,11 @@ struct shared_view : tensor_view<T, Shape, Device> {
   std::shared_ptr<tensor<T, Shape, Device> const> owner;
 
   explicit shared_view(tensor<T, Shape, Device> t)
-      : owner(std::make_shared<tensor<T, Shape, Device> const>(std::move(t))) {
-    this->ptr = owner->data();
-    this->ext = owner->shape();
-  }
+      : shared_view(std::make_shared<tensor<T, Shape, Device> const>(std::move(t))) {}
+
+ private:
+  explicit shared_view(std::shared_ptr<tensor<T, Shape, Device> const> o)
+      : tensor_view<T, Shape, Device>(o->data(), o->shape()), owner(std::move(o)) {}
 };
 
 template <class E>

@@ -112,6 +112,23 @@ constexpr extents<S::rank> static_extents() {
   return e;
 }
 
+/// An expression's extents, `ext`: a member where shape S has a dyn extent, a constant of the type
+/// where it has none. A static expression then holds no extents: a tree of views over static
+/// shapes is its pointers, and building or copying one (autodiff copies its nodes into every
+/// derivative expression) moves a few words, not the extents of every node.
+template <class S, bool = S::is_static>
+struct extents_member {
+  extents<S::rank> ext = static_extents<S>();
+  constexpr extents_member() = default;
+  constexpr explicit extents_member(extents<S::rank> const& e) : ext(e) {}
+};
+template <class S>
+struct extents_member<S, true> {
+  static constexpr extents<S::rank> ext = static_extents<S>();
+  constexpr extents_member() = default;
+  constexpr explicit extents_member(extents<S::rank> const&) {}
+};
+
 /// Shape notation used in errors: [2, 3] or [-1, 784] for a dyn batch.
 template <class S>
 std::string shape_string() {
