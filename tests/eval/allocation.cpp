@@ -84,6 +84,31 @@ TEST_CASE("a repeated training step allocates nothing after the first") {
   CHECK(last < first);  // and it trains
 }
 
+TEST_CASE("a small static graph's step (eval/small.hpp) allocates nothing after the first") {
+  // The OR gate: every node has at most 6 values, so the step runs on the stack.
+  mg::tensor<float, mg::shape<3, 2>> x{{0, 0}, {0, 1}, {1, 0}};
+  mg::tensor<float, mg::shape<3, 1>> y{{0}, {1}, {1}};
+  mg::tensor<float, mg::shape<2, 2>> w1{{0.15f, -0.25f}, {0.20f, 0.30f}};
+  mg::tensor<float, mg::shape<2>> b1{0.0f, 0.0f};
+  mg::tensor<float, mg::shape<2, 1>> w2{{0.25f}, {-0.20f}};
+  auto loss = [&](auto const& w1, auto const& b1, auto const& w2) {
+    auto h = mg::sigmoid(mg::matmul(x, w1) + b1);
+    return mg::mean(mg::square(mg::sigmoid(mg::matmul(h, w2)) - y));
+  };
+  static_assert(mg::detail::small::graph<decltype(loss(w1.view(), b1.view(), w2.view()))>);
+  auto step = [&] {
+    auto [l, g] = mg::value_and_grad<0, 1, 2>(loss)(w1, b1, w2);
+    mg::eval_into(w1, w1 - 2.0f * std::get<0>(g));
+    mg::eval_into(b1, b1 - 2.0f * std::get<1>(g));
+    mg::eval_into(w2, w2 - 2.0f * std::get<2>(g));
+    return l.item();
+  };
+  float first = step();
+  step();
+  float last = check_steps_allocate_nothing(step, 20);
+  CHECK(last < first);
+}
+
 TEST_CASE("a sequential model's Adam step on a dyn batch allocates nothing after the first") {
   namespace nn = metagrad::nn;
   using In = mg::shape<mg::dyn, 12>;

@@ -12,6 +12,7 @@
 #include "../expr/tree.hpp"
 #include "backward.hpp"
 #include "forward.hpp"
+#include "small.hpp"
 
 namespace metagrad {
 
@@ -189,9 +190,13 @@ struct grad_fn_impl {
     using T = value_t<E>;
     flat_tuple<Args const*...> arg_tuple{&args...};
     using AT = flat_tuple<Args const*...>;
-    if constexpr (L == 1 && fuses_sum_and_grad<L, E,
-                                               expr_t<std::remove_cvref_t<decltype(*get<I>(
-                                                   std::declval<AT const&>()))>>...>()) {
+    if constexpr (L == 1 && small::graph<E>) {
+      // Every node static and small (eval/small.hpp): computed on the stack, inlined.
+      return small::value_and_grad<WithValue, L>(out,
+                                                 make_accumulator(as_expr(*get<I>(arg_tuple))...));
+    } else if constexpr (L == 1 && fuses_sum_and_grad<L, E,
+                                                      expr_t<std::remove_cvref_t<decltype(*get<I>(
+                                                          std::declval<AT const&>()))>>...>()) {
       scratch_scope scope;
       return fused_sum_and_grad<WithValue, L>(out, as_expr(*get<I>(arg_tuple))...);
     } else if constexpr (L == 1) {

@@ -17,6 +17,7 @@
 #include "../ops/reduce.hpp"
 #include "../ops/reshape.hpp"
 #include "scratch.hpp"
+#include "small.hpp"
 
 namespace metagrad {
 
@@ -224,12 +225,15 @@ constexpr bool repeats(node_types<T...>) {
 template <class E>
 inline constexpr bool may_repeat_a_node = repeats(decltype(non_elementwise_nodes<E>()){});
 
-/// evaluate_into, with equal copies of a non-elementwise subexpression computed once when E can
-/// hold such copies (evaluate_shared is autodiff/trace.hpp's, found when instantiated, by
-/// argument lookup); a trace costs compile time, so only then.
+/// evaluate_into (or a small static graph's evaluation), with equal copies of a non-elementwise
+/// subexpression computed once when E can hold such copies (evaluate_shared is
+/// autodiff/trace.hpp's, found when instantiated, by argument lookup); a trace costs compile time,
+/// so only then.
 template <class E>
 void evaluate_once(value_t<E>* dst, E const& e) {
-  if constexpr (may_repeat_a_node<E>)
+  if constexpr (small::graph<E>)
+    small::evaluate(dst, e);  // eval/small.hpp: recomputing a repeat costs less than sharing it
+  else if constexpr (may_repeat_a_node<E>)
     evaluate_shared(dst, e);
   else
     evaluate_into(dst, e);

@@ -13,4 +13,5 @@
 #include "pool2d.hpp"
 #include "reduce.hpp"
 #include "slice.hpp"
+#include "small.hpp"
 #include "threads.hpp"

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+// The nodes of small static graphs on cpu (eval/small.hpp): elementwise ops (with NumPy
+// broadcasting), reductions, 2-D matrix products and reshapes, each a loop nest whose bounds and
+// strides are constants, over operands already in memory. The compiler unrolls and folds them;
+// elementwise ops use the same Eigen functors as the fused loop (packet_ops.hpp), value by value.
+#pragma once
+#include <array>
+#include <type_traits>
+
+#include "../../eval/small.hpp"
+#include "../../ops/matmul.hpp"
+#include "../../ops/reduce.hpp"
+#include "../../ops/reshape.hpp"
+#include "packet_ops.hpp"
+
+namespace metagrad::cpu::small {
+
+/// The offset in In (which broadcasts to Out: NumPy's rules, aligned at the last axis) of the
+/// value at flat position i of Out.
+template <class Out, class In>
+constexpr index_t broadcast_offset(index_t i) {
+  if constexpr (In::static_size == Out::static_size) {
+    return i;  // no axis is broadcast: the same layout
+  } else if constexpr (In::static_size == 1) {
+    return 0;
+  } else {
+    constexpr std::size_t R = Out::rank, r = In::rank;
+    index_t offset = 0, stride = 1;
+    for (std::size_t d = R; d-- > R - r;) {
+      index_t const at = i % Out::dims[d];
+      i /= Out::dims[d];
+      index_t const n = In::dims[d - (R - r)];
+      if (n != 1) offset += at * stride;
+      stride *= n;
+    }
+    return offset;
+  }
+}
+
+/// The flat position in the result of reducing In over Axes of In's value at flat position j.
+template <class In, auto Axes>
+constexpr index_t reduced_offset(index_t j) {
+  index_t offset = 0, stride = 1;
+  for (std::size_t d = In::rank; d-- > 0;) {
+    index_t const at = j % In::dims[d];
+    j /= In::dims[d];
+    if (std::find(Axes.begin(), Axes.end(), static_cast<int>(d)) == Axes.end()) {
+      offset += at * stride;
+      stride *= In::dims[d];
+    }
+  }
+  return offset;
+}
+
+/// Leaf l's value at flat position i of an elementwise result of shape Out.
+template <class Out, class L>
+value_t<L> read(L const& l, index_t i) {
+  if constexpr (is_constant<L>)
+    return l.value;
+  else if constexpr (is_zero<L>)
+    return value_t<L>(0);
+  else
+    return l.ptr[broadcast_offset<Out, shape_t<L>>(i)];
+}
+
+template <class N>
+struct node_kind {
+  static constexpr bool supported = false;
+};
+/// Elementwise ops whose operands hold the result's value type.
+template <class Op, class... A>
+requires is_elementwise_op<Op> && std::is_arithmetic_v<value_t<node<Op, A...>>> &&
+    (std::is_same_v<value_t<A>, value_t<node<Op, A...>>>&&...) struct node_kind<node<Op, A...>> {
+  static constexpr bool supported = true;
+  using N = node<Op, A...>;
+  static void run(value_t<N>* dst, N const& n) {
+    using Out = shape_t<N>;
+    for (index_t i = 0; i < Out::static_size; ++i)
+      dst[i] = unpack(
+          n.args, [&](auto const&... a) { return packet_op<Op>::apply(n.op, read<Out>(a, i)...); });
+  }
+};
+template <class Kind, bool Keep, auto Axes, class X>
+struct node_kind<node<reduce_op<Kind, Keep, Axes>, X>> {
+  static constexpr bool supported = view_leaf<X>;
+  using N = node<reduce_op<Kind, Keep, Axes>, X>;
+  static void run(value_t<N>* dst, N const& n) {
+    using T = value_t<N>;
+    using In = shape_t<X>;
+    auto const& x = get<0>(n.args);
+    std::fill_n(dst, shape_t<N>::static_size, Kind::template init<T>());
+    for (index_t j = 0; j < In::static_size; ++j) {
+      index_t const o = reduced_offset<In, Axes>(j);
+      dst[o] = Kind::combine(dst[o], x.ptr[j]);
+    }
+  }
+};
+/// 2-D products of at most 4096 multiply-adds (a larger one is worth the GEMM).
+template <bool TA, bool TB, class A, class B>
+struct node_kind<node<matmul_op<TA, TB>, A, B>> {
+  using N = node<matmul_op<TA, TB>, A, B>;
+  static constexpr bool two_d = shape_t<A>::rank == 2 && shape_t<B>::rank == 2;
+  // (a node's operands have rank 2 or more: matmul reshapes vectors)
+  static constexpr index_t M = shape_t<N>::dims[0], Nc = shape_t<N>::dims[1],
+                           K = shape_t<A>::dims[TA ? 0 : 1];
+  static constexpr bool supported = two_d && view_leaf<A> && view_leaf<B> && M * Nc * K <= 4096;
+  static void run(value_t<N>* dst, N const& n) {
+    using T = value_t<N>;
+    T const* a = get<0>(n.args).ptr;
+    T const* b = get<1>(n.args).ptr;
+    for (index_t m = 0; m < M; ++m)
+      for (index_t j = 0; j < Nc; ++j) {
+        T acc(0);
+        for (index_t k = 0; k < K; ++k)
+          acc += a[TA ? k * M + m : m * K + k] * b[TB ? j * K + k : k * Nc + j];
+        dst[m * Nc + j] = acc;
+      }
+  }
+};
+template <class S, class X>
+struct node_kind<node<reshape_op<S>, X>> {
+  static constexpr bool supported = view_leaf<X>;
+  using N = node<reshape_op<S>, X>;
+  static void run(value_t<N>* dst, N const& n) {
+    std::copy_n(get<0>(n.args).ptr, S::static_size, dst);
+  }
+};
+
+}  // namespace metagrad::cpu::small
+
+namespace metagrad {
+
+template <>
+struct small_kernel<device::cpu> {
+  template <class N>
+  static constexpr bool accepts = cpu::small::node_kind<N>::supported;
+  template <class N>
+  static void run(value_t<N>* dst, N const& n) {
+    cpu::small::node_kind<N>::run(dst, n);
+  }
+};
+
+}  // namespace metagrad

@@ -1,0 +1,166 @@
+// Small static graphs (eval/small.hpp, autodiff/small.hpp) against the general path: each function
+// is evaluated and differentiated on tensors of static shapes (small: computed on the stack) and
+// on dyn-shaped views of the same memory (the general path: trace, scratch, fused kernels), which
+// must agree to rounding. Which path a graph takes is pinned with static_asserts.
+#include "support/check.hpp"
+
+namespace mg = metagrad;
+using mg::dyn;
+using mg::shape;
+
+namespace {
+
+template <class E>
+constexpr bool small_graph = mg::detail::small::graph<E>;
+
+/// The same memory as t, with every extent dyn but its 1s (only static 1s broadcast): what the
+/// general path gets.
+template <class T, class S>
+auto dyn_view(mg::tensor<T, S> const& t) {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return mg::tensor_view<T, shape<(S::dims[I] == 1 ? 1 : dyn)...>>(t.data(), t.shape());
+  }
+  (std::make_index_sequence<S::rank>{});
+}
+
+/// value_and_grad of f w.r.t. all of args, small (static) against general (dyn views).
+template <class F, class... S>
+void check_against_general(F f, mg::tensor<double, S> const&... args) {
+  static_assert(small_graph<decltype(f(mg::as_expr(args)...))>, "the static case must be small");
+  static_assert(!small_graph<decltype(f(dyn_view(args)...))>, "the dyn case must not be");
+  auto [v1, g1] = [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return mg::value_and_grad<I...>(f)(args...);
+  }
+  (std::index_sequence_for<S...>{});
+  auto [v2, g2] = [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return mg::value_and_grad<I...>(f)(dyn_view(args)...);
+  }
+  (std::index_sequence_for<S...>{});
+  CHECK(v1.item() == doctest::Approx(v2.item()).epsilon(1e-12));
+  auto const y1 = mg::eval(f(mg::as_expr(args)...));
+  CHECK(y1.item() == doctest::Approx(v2.item()).epsilon(1e-12));
+  if constexpr (sizeof...(S) == 1) {
+    mgt::check_close(g1, g2.data(), g2.size(), 1e-12, 1e-13, "gradient");
+  } else {
+    mg::detail::static_for<sizeof...(S)>([&](auto i) {
+      auto const& a = std::get<i>(g1);
+      auto const& b = std::get<i>(g2);
+      mgt::check_close(a, b.data(), b.size(), 1e-12, 1e-13, "gradient " + std::to_string(i));
+    });
+  }
+}
+
+}  // namespace
+
+TEST_CASE("small graphs: the OR-gate network's loss and gradients match the general path") {
+  auto x = mgt::from<shape<3, 2>>({0., 0., 0., 1., 1., 0.});
+  auto y = mgt::from<shape<3, 1>>({0., 1., 1.});
+  auto loss = [&](auto const& w1, auto const& b1, auto const& w2, auto const& b2) {
+    auto h = mg::sigmoid(mg::matmul(x, w1) + b1);
+    auto p = mg::sigmoid(mg::matmul(h, w2) + b2);
+    return mg::mean(mg::square(p - y));
+  };
+  check_against_general(loss, mgt::random<shape<2, 2>>(1), mgt::random<shape<2>>(2),
+                        mgt::random<shape<2, 1>>(3), mgt::random<shape<1>>(4));
+}
+
+TEST_CASE("small graphs: broadcasting, reductions over chosen axes, products with transposes") {
+  auto a = mgt::random<shape<2, 3>>(5);
+  auto b = mgt::random<shape<3>>(6);
+  auto c = mgt::random<shape<2, 1>>(7);
+  auto d = mgt::random<shape<4, 3>>(8);
+  SUBCASE("broadcast operands: (2,3) with (3) and (2,1)") {
+    check_against_general(
+        [](auto const& a, auto const& b, auto const& c) {
+          return mg::sum(a * b + mg::exp(a) / (1.0 + mg::square(c)) - c * b);
+        },
+        a, b, c);
+  }
+  SUBCASE("sum, max and min over one axis, mean over all") {
+    check_against_general(
+        [](auto const& a) {
+          return mg::sum(mg::max<1>(a) * mg::sum<1>(a)) + mg::mean(mg::min<0>(a) * mg::sum<0>(a));
+        },
+        a);
+  }
+  SUBCASE("matmul of a transposed operand, both sides") {
+    check_against_general(
+        [](auto const& a, auto const& d) {
+          return mg::sum(mg::tanh(mg::matmul(a, mg::transpose(d)))) +
+                 mg::sum(mg::matmul(mg::transpose(a), a));
+        },
+        a, d);
+  }
+  SUBCASE("reshape, and an argument used three times") {
+    check_against_general(
+        [](auto const& a, auto const& b) {
+          return mg::sum(mg::square(mg::reshape<shape<3, 2>>(a)) * a.ext[0] +
+                         mg::reshape<shape<3, 2>>(a * b));
+        },
+        a, b);
+  }
+  SUBCASE("elementwise functions") {
+    check_against_general(
+        [](auto const& a, auto const& b) {
+          auto u = mg::where(a > 0.0, a, 0.1 * a) + mg::maximum(a, b) + mg::clamp(a, -0.5, 0.5);
+          auto v = mg::relu(a) + mg::softplus(a) + mg::sqrt(1.0 + mg::square(a)) +
+                   mg::log1p(mg::square(b)) + mg::gelu(a) + mg::abs(a - b);
+          return mg::mean(u * v);
+        },
+        a, b);
+  }
+}
+
+TEST_CASE("small graphs: gradients against finite differences") {
+  mgt::check_grads(
+      [](auto const& a, auto const& w) { return mg::sum(mg::sigmoid(mg::matmul(a, w)) * 3.0); },
+      mgt::random<shape<2, 3>>(9), mgt::random<shape<3, 3>>(10));
+}
+
+TEST_CASE("small graphs: which graphs are small") {
+  using v23 = mg::tensor_view<float, shape<2, 3>>;
+  using v33 = mg::tensor_view<float, shape<3, 3>>;
+  using big = mg::tensor_view<float, shape<16, 16>>;
+  using vdyn = mg::tensor_view<float, shape<dyn, 3>>;
+  static_assert(small_graph<decltype(mg::sum(mg::matmul(v23{}, v33{})))>);
+  static_assert(!small_graph<decltype(mg::sum(big{}))>, "a node over 64 values");
+  static_assert(!small_graph<decltype(mg::sum(vdyn{}))>, "a dyn extent");
+  static_assert(!small_graph<decltype(mg::sum(mg::transpose(v23{})))>,
+                "a permute: no small kernel");
+  static_assert(!small_graph<decltype(mg::sum(mg::share(v23{} * 2.0f)))>, "a shared value");
+}
+
+TEST_CASE("small graphs: a graph with no small kernel for a node takes the general path") {
+  auto a = mgt::random<shape<2, 3>>(11);
+  auto c = mgt::random<shape<3, 2>>(12);
+  auto f = [&](auto const& a) { return mg::sum(mg::log_softmax<1>(a) * mg::transpose(c)); };
+  static_assert(!small_graph<decltype(f(mg::as_expr(a)))>);
+  auto [v1, g1] = mg::value_and_grad(f)(a);
+  auto [v2, g2] = mg::value_and_grad(f)(dyn_view(a));
+  CHECK(v1.item() == doctest::Approx(v2.item()).epsilon(1e-12));
+  mgt::check_close(g1, g2.data(), g2.size(), 1e-12, 1e-13, "gradient");
+}
+
+TEST_CASE("small graphs: eval_into a tensor read by its own expression, and unused arguments") {
+  auto w = mgt::random<shape<2, 2>>(13);
+  auto g = mgt::random<shape<2, 2>>(14);
+  auto want = mg::eval(dyn_view(w) - 0.5 * dyn_view(g));
+  mg::eval_into(w, w - 0.5 * g);
+  mgt::check_close(w, want.data(), want.size(), 0, 0, "w - 0.5 g in place");
+  // a product into one of its operands goes through an array first
+  auto m = mgt::random<shape<2, 2>>(15);
+  auto prod = mg::eval(mg::matmul(dyn_view(m), dyn_view(g)));
+  mg::eval_into(m, mg::matmul(m, g));
+  mgt::check_close(m, prod.data(), prod.size(), 1e-15, 1e-15, "m = m g");
+
+  auto [v, grads] = mg::value_and_grad<0, 1>(
+      [](auto const& a, auto const&) { return mg::sum(mg::square(a)); })(w, g);
+  CHECK(v.item() > 0);
+  for (mg::index_t i = 0; i < 4; ++i) {
+    CHECK(std::get<0>(grads).data()[i] == doctest::Approx(2 * w.data()[i]));
+    CHECK(std::get<1>(grads).data()[i] == 0.0);
+  }
+  auto only = mg::grad([](auto const& a) { return mg::sum(mg::exp(a)); })(w);
+  for (mg::index_t i = 0; i < 4; ++i)
+    CHECK(only.data()[i] == doctest::Approx(std::exp(w.data()[i])));
+}
