@@ -13,6 +13,7 @@
 // again: reading a tensor's memory after the tensor was freed is reported, as it would be if the
 // block had gone back to the system.
 #pragma once
+#include <array>
 #include <cstddef>
 #include <cstdlib>
 #include <memory>
@@ -46,14 +47,17 @@ class block_cache {
     return cache;
   }
   /// A block of at least `bytes` from this thread's cache, or from the system once it is gone.
+  /// (The smallest blocks' path is inlined: a small graph's step takes and returns one per
+  /// gradient, and a call saving six registers cost more than the rest.)
   static void* allocate(std::size_t bytes) {
-    if (gone_) return system_block(round(bytes));
-    return local().acquire(bytes);
+    if (!gone_)
+      if (void* p = local().take_small(round(bytes))) return p;
+    return allocate_any(bytes);
   }
   /// Returns a block `allocate` gave (on any thread) to this thread's cache, or to the system.
   static void deallocate(void* p, std::size_t bytes) noexcept {
-    if (gone_) return std::free(p);
-    local().release(p, bytes);
+    if (!gone_ && local().keep_small(p, round(bytes))) return;
+    deallocate_any(p, bytes);
   }
 
   block_cache() { free_.reserve(64); }
@@ -61,6 +65,11 @@ class block_cache {
   block_cache& operator=(block_cache const&) = delete;
   ~block_cache() {
     gone_ = true;
+    for (std::size_t c = 0; c < small_classes; ++c)
+      for (std::size_t i = 0; i < small_[c].n; ++i) {
+        unpoison_block(small_[c].blocks[i], (c + 1) * 64);
+        std::free(small_[c].blocks[i]);
+      }
     for (auto& [bytes, blocks] : free_)
       for (void* p : blocks) {
         unpoison_block(p, bytes);
@@ -70,6 +79,7 @@ class block_cache {
 
   void* acquire(std::size_t bytes) {
     bytes = round(bytes);
+    if (void* p = take_small(bytes)) return p;
     auto& list = bucket(bytes);
     if (!list.empty()) {
       void* p = list.back();
@@ -84,10 +94,12 @@ class block_cache {
   std::size_t fresh_blocks() const { return fresh_; }
 
   void release(void* p, std::size_t bytes) noexcept {
+    bytes = round(bytes);
+    if (keep_small(p, bytes)) return;
     // A bucket's push_back may allocate; if it cannot, the block goes back to the system.
     try {
-      bucket(round(bytes)).push_back(p);
-      poison_block(p, round(bytes));
+      bucket(bytes).push_back(p);
+      poison_block(p, bytes);
     } catch (...) {
       std::free(p);
     }
@@ -100,6 +112,32 @@ class block_cache {
     if (!p) throw std::bad_alloc{};
     return p;
   }
+  [[gnu::noinline]] static void* allocate_any(std::size_t bytes) {
+    if (gone_) return system_block(round(bytes));
+    return local().acquire(bytes);
+  }
+  [[gnu::noinline]] static void deallocate_any(void* p, std::size_t bytes) noexcept {
+    if (gone_) return std::free(p);
+    local().release(p, bytes);
+  }
+  /// A kept block of `rounded` bytes when it is a small one and one is kept, else null.
+  void* take_small(std::size_t rounded) noexcept {
+    if (rounded > small_classes * 64) return nullptr;
+    auto& s = small_[rounded / 64 - 1];
+    if (s.n == 0) return nullptr;
+    void* p = s.blocks[--s.n];
+    unpoison_block(p, rounded);
+    return p;
+  }
+  /// Keeps p (`rounded` bytes) when it is a small block and its stack has room.
+  bool keep_small(void* p, std::size_t rounded) noexcept {
+    if (rounded > small_classes * 64) return false;
+    auto& s = small_[rounded / 64 - 1];
+    if (s.n == s.blocks.size()) return false;
+    s.blocks[s.n++] = p;
+    poison_block(p, rounded);
+    return true;
+  }
   static inline thread_local bool gone_ = false;
   // A program uses few distinct sizes: a linear search beats hashing here.
   std::vector<void*>& bucket(std::size_t bytes) {
@@ -111,6 +149,14 @@ class block_cache {
   }
   std::vector<std::pair<std::size_t, std::vector<void*>>> free_;
   std::size_t fresh_ = 0;
+  // The smallest blocks (up to 256 bytes: small tensors, a small graph's gradients, a loss) are
+  // kept first in fixed stacks per size, taken and given back with no search and no vector.
+  static constexpr std::size_t small_classes = 4;
+  struct small_stack {
+    std::array<void*, 32> blocks{};
+    std::size_t n = 0;
+  };
+  std::array<small_stack, small_classes> small_{};
 };
 
 /// Owning, pooled storage for n elements of T (trivially copyable element types only).
