@@ -16,6 +16,7 @@
 
 #include "../expr/node.hpp"
 #include "../ops/identity.hpp"
+#include "memo.hpp"
 
 #ifndef METAGRAD_SMALL_GRAPH_ELEMENTS
 /// The most values a node of a small static graph may have (0: no graph is small). Set it the
@@ -96,6 +97,17 @@ constexpr bool graph_fn() {
   } else {
     return false;  // a shared or cached subexpression: the general path shares it
   }
+}
+
+/// Whether E has a costly elementwise op (exp, tanh, sigmoid, ...: memo.hpp's costly_op).
+template <class E>
+constexpr bool has_costly_op() {
+  if constexpr (is_node<E>)
+    return costly_op<typename E::op_type> || []<class... A>(flat_tuple<A...> const*) {
+      return (has_costly_op<A>() || ...);
+    }(static_cast<decltype(E::args) const*>(nullptr));
+  else
+    return false;
 }
 
 /// The computed values of E's nodes, in E's shape.

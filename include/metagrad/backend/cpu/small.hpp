@@ -2,16 +2,20 @@
 // The nodes of small static graphs on cpu (eval/small.hpp): elementwise ops (with NumPy
 // broadcasting), reductions, 2-D matrix products and reshapes, each a loop nest whose bounds and
 // strides are constants, over operands already in memory. The compiler unrolls and folds them;
-// elementwise ops use the same Eigen functors as the fused loop (packet_ops.hpp), value by value.
+// elementwise ops use the same Eigen functors as the fused loop (packet_ops.hpp), the costly ones
+// on the smallest packet that holds the node.
 #pragma once
 #include <array>
 #include <type_traits>
 
+#include "../../eval/memo.hpp"
 #include "../../eval/small.hpp"
 #include "../../ops/matmul.hpp"
 #include "../../ops/reduce.hpp"
 #include "../../ops/reshape.hpp"
 #include "packet_ops.hpp"
+
+#include "packet_warnings_off.hpp"
 
 namespace metagrad::cpu::small {
 
@@ -52,6 +56,19 @@ constexpr index_t reduced_offset(index_t j) {
   return offset;
 }
 
+/// The smallest of T's packets (the widest, halved while the half still has N lanes) that holds
+/// N values: a small node's costly op (exp, tanh, sigmoid, ...) is computed in one or a few.
+template <class P, index_t N>
+constexpr auto fitting_packet() {
+  using H = typename ei::unpacket_traits<P>::half;
+  if constexpr (!std::is_same_v<H, P> && ei::unpacket_traits<H>::size >= N)
+    return fitting_packet<H, N>();
+  else
+    return std::type_identity<P>{};
+}
+template <class T, index_t N>
+using fitting_packet_t = typename decltype(fitting_packet<packet_t<T>, N>())::type;
+
 /// Leaf l's value at flat position i of an elementwise result of shape Out.
 template <class Out, class L>
 value_t<L> read(L const& l, index_t i) {
@@ -67,7 +84,26 @@ template <class N>
 struct node_kind {
   static constexpr bool supported = false;
 };
-/// Elementwise ops whose operands hold the result's value type.
+/// Lanes P of leaf l at flat positions i, i+1, ... of an elementwise result of shape Out (past its
+/// end: its last value again, so that no lane reads outside l).
+template <class Out, class P, class L>
+P gather(L const& l, index_t i) {
+  using T = value_t<L>;
+  constexpr index_t W = ei::unpacket_traits<P>::size;
+  if constexpr (is_constant<L>) {
+    return ei::pset1<P>(l.value);
+  } else if constexpr (is_zero<L>) {
+    return ei::pset1<P>(T(0));
+  } else {
+    alignas(64) T v[W];
+    for (index_t k = 0; k < W; ++k)
+      v[k] = l.ptr[broadcast_offset<Out, shape_t<L>>(std::min(i + k, Out::static_size - 1))];
+    return ei::pload<P>(v);
+  }
+}
+
+/// Elementwise ops whose operands hold the result's value type. A costly op with a packet form
+/// goes packet by packet, the others value by value (a loop the compiler vectorizes or unrolls).
 template <class Op, class... A>
 requires is_elementwise_op<Op> && std::is_arithmetic_v<value_t<node<Op, A...>>> &&
     (std::is_same_v<value_t<A>, value_t<node<Op, A...>>>&&...) struct node_kind<node<Op, A...>> {
@@ -75,9 +111,26 @@ requires is_elementwise_op<Op> && std::is_arithmetic_v<value_t<node<Op, A...>>> 
   using N = node<Op, A...>;
   static void run(value_t<N>* dst, N const& n) {
     using Out = shape_t<N>;
-    for (index_t i = 0; i < Out::static_size; ++i)
-      dst[i] = unpack(
-          n.args, [&](auto const&... a) { return packet_op<Op>::apply(n.op, read<Out>(a, i)...); });
+    using T = value_t<N>;
+    constexpr index_t size = Out::static_size;
+    if constexpr (metagrad::detail::costly_op<Op> && packet_op<Op>::template vectorizes<T> &&
+                  size > 1) {
+      using P = fitting_packet_t<T, size>;
+      constexpr index_t W = ei::unpacket_traits<P>::size;
+      for (index_t i = 0; i < size; i += W) {
+        P r = unpack(n.args, [&](auto const&... a) {
+          return packet_op<Op>::apply(n.op, gather<Out, P>(a, i)...);
+        });
+        alignas(64) T out[W];
+        ei::pstore(out, r);
+        std::copy_n(out, std::min(W, size - i), dst + i);
+      }
+    } else {
+      for (index_t i = 0; i < size; ++i)
+        dst[i] = unpack(n.args, [&](auto const&... a) {
+          return packet_op<Op>::apply(n.op, read<Out>(a, i)...);
+        });
+    }
   }
 };
 template <class Kind, bool Keep, auto Axes, class X>
@@ -141,3 +194,5 @@ struct small_kernel<device::cpu> {
 };
 
 }  // namespace metagrad
+
+#include "packet_warnings_on.hpp"
