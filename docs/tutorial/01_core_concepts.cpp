@@ -69,6 +69,21 @@ int main() {
   // [hvp]
   assert(std::fabs(hv(0) - std::exp(0.1) * 2.1) < 1e-12);
 
+  {
+    // [small]
+    mg::tensor<float, mg::shape<3, 2>> xs{{0, 0}, {0, 1}, {1, 0}};
+    mg::tensor<float, mg::shape<2, 2>> w{{0.1f, -0.2f}, {0.3f, 0.4f}};
+    auto loss = [&](auto const& w) { return mg::mean(mg::square(mg::sigmoid(mg::matmul(xs, w)))); };
+    static_assert(mg::is_small_graph<decltype(loss(w))>);
+    auto [l, dw] = mg::value_and_grad(loss)(w);  // on the stack: only l and dw are allocated
+    // [small]
+    // the general path (a dyn extent) gives the same gradient
+    mg::tensor_view<float, mg::shape<mg::dyn, 2>> wd(w.data(), {{2, 2}});
+    auto dw_general = mg::grad(loss)(wd);
+    for (int i = 0; i < 4; ++i) assert(std::fabs(dw.data()[i] - dw_general.data()[i]) < 1e-6f);
+    assert(l.item() > 0);
+  }
+
   // [views]
   std::vector<float> data{1, 2, 3, 4, 5, 6};
   mg::tensor_view<float, mg::shape<mg::dyn, 3>> batch(data.data(), {{2, 3}});  // no copy

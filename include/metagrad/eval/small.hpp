@@ -15,6 +15,7 @@
 #include <array>
 
 #include "../expr/node.hpp"
+#include "../expr/tensor.hpp"
 #include "../ops/identity.hpp"
 #include "memo.hpp"
 
@@ -188,6 +189,13 @@ void evaluate(value_t<E>* dst, E const& e) {
 }
 
 }  // namespace detail::small
+
+/// Whether E (an expression or a tensor) is a small static graph: grad, value_and_grad and eval
+/// compute it on the stack (eval and eval_into keep one elementwise tree over leaves with a
+/// costly op, such as tanh(x) * sigmoid(x), in the fused loop instead).
+template <class E>
+inline constexpr bool is_small_graph = detail::small::graph<expr_t<E>>;
+
 }  // namespace metagrad
 
 #if defined(__GNUC__) && !defined(__clang__)
