@@ -66,9 +66,10 @@ void backward(values<E> const& s, E const& e, G const& g, Acc& acc) {
 }
 
 /// value_and_grad (WithValue) or grad at level L of out, a small graph with a scalar value: the
-/// gradients of acc's arguments, and the value first when asked for.
+/// gradients of acc's arguments, and the value first when asked for. Flattened: every call in it
+/// is inlined, as in a hand-written step (the OR gate's step: 95 ns to 76 ns).
 template <bool WithValue, int L, class E, class Acc>
-auto value_and_grad(E const& out, Acc acc) {
+[[gnu::flatten]] auto value_and_grad(E const& out, Acc acc) {
   using T = value_t<E>;
   values<E> s;
   forward(s, out);

@@ -164,7 +164,7 @@ void forward_args(Kids& kids, node<Op, A...> const& e) {
 /// its own position, so dst may be one of them, as in w - lr * g); any other root goes through
 /// an array first, as dst may be its operand.
 template <class E>
-void evaluate(value_t<E>* dst, E const& e) {
+[[gnu::flatten]] void evaluate(value_t<E>* dst, E const& e) {
   using T = value_t<E>;
   constexpr auto n = std::size_t(shape_t<E>::static_size);
   if constexpr (view_leaf<E>) {
