@@ -144,15 +144,10 @@ inline constexpr bool elementwise_over_leaves =
 
 template <class E>
 void evaluate_into(value_t<E>* dst, E const& e) {
-  using T = value_t<E>;
   using D = device_t<E>;
   auto n = static_cast<std::size_t>(e.ext.size());
-  if constexpr (view_leaf<E>) {
-    if (e.ptr != dst) std::copy_n(e.ptr, n, dst);
-  } else if constexpr (is_constant<E>) {
-    std::fill_n(dst, n, e.value);
-  } else if constexpr (is_zero<E>) {
-    std::fill_n(dst, n, T(0));
+  if constexpr (is_leaf<E>) {
+    detail::write_leaf(dst, e, n);
   } else if constexpr (is_shared_expr<E>) {
     evaluate_into(dst, e.inner());
   } else if constexpr (reshape_node<E>) {

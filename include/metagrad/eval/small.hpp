@@ -167,12 +167,8 @@ template <class E>
 [[gnu::flatten]] void evaluate(value_t<E>* dst, E const& e) {
   using T = value_t<E>;
   constexpr auto n = std::size_t(shape_t<E>::static_size);
-  if constexpr (view_leaf<E>) {
-    if (e.ptr != dst) std::copy_n(e.ptr, n, dst);
-  } else if constexpr (is_constant<E>) {
-    std::fill_n(dst, n, e.value);
-  } else if constexpr (is_zero<E>) {
-    std::fill_n(dst, n, T(0));
+  if constexpr (is_leaf<E>) {
+    write_leaf(dst, e, n);
   } else if constexpr (identity_valued<typename E::op_type>) {
     evaluate(dst, get<0>(e.args));
   } else {

@@ -2,6 +2,7 @@
 // Leaves of expressions: tensor_view (data someone else owns), constant (one value broadcast to a
 // shape) and zero (the symbolic zero of autodiff, which rules fold away at compile time).
 #pragma once
+#include <algorithm>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -117,6 +118,21 @@ concept view_leaf = tensor_expression<E> && requires {
 
 template <class E>
 inline constexpr bool is_leaf = view_leaf<E> || is_zero<E> || is_constant<E>;
+
+namespace detail {
+/// dst[0, n) = leaf e's values: a view's copied (unless it is dst), a constant's or zero's filled.
+template <class E>
+void write_leaf(value_t<E>* dst, E const& e, std::size_t n) {
+  if constexpr (view_leaf<E>) {
+    if (e.ptr != dst) std::copy_n(e.ptr, n, dst);
+  } else if constexpr (is_constant<E>) {
+    std::fill_n(dst, n, e.value);
+  } else {
+    static_assert(is_zero<E>, "write_leaf: not a leaf");
+    std::fill_n(dst, n, value_t<E>(0));
+  }
+}
+}  // namespace detail
 
 /// The plain view of a view-like leaf.
 template <view_leaf E>
