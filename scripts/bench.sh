@@ -117,6 +117,10 @@ for name, b in medians.items():
         prefix = "BM_" + task[:len(task) - len(args)] + "_"
         if task.endswith(args) and base.startswith(prefix):
             rows[task][base[len(prefix):]] = b
+# A time in seconds: contenders report in different units (the OR gate's C++ steps in ns, the
+# Python peers' in us), and a ratio of the bare numbers was off by their factor.
+def seconds(b, key):
+    return b[key] * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
 # allocs/step: heap allocations per timed iteration after warm-up (bench/support/alloc_count.hpp;
 # "-" for the Python peers, which do not count them).
 print(f"{'task':<24} {'contender':<16} {'real time':>13} {'ratio':>7} {'cpu time':>13} {'ratio':>7}"
@@ -130,8 +134,9 @@ for task in sorted(rows):
         b = group[who]
         unit = b["time_unit"]
         print(f"{task:<24} {who:<16} {b['real_time']:>10.3f} {unit:<2} "
-              f"{b['real_time'] / ref['real_time']:>6.2f}x {b['cpu_time']:>10.3f} {unit:<2} "
-              f"{b['cpu_time'] / ref['cpu_time']:>6.2f}x "
+              f"{seconds(b, 'real_time') / seconds(ref, 'real_time'):>6.2f}x "
+              f"{b['cpu_time']:>10.3f} {unit:<2} "
+              f"{seconds(b, 'cpu_time') / seconds(ref, 'cpu_time'):>6.2f}x "
               + (f"{b['allocs_per_step']:>12.4g}" if "allocs_per_step" in b else f"{'-':>12}"))
     print()
 print("ratio = contender / metagrad: above 1 means metagrad is faster")
@@ -144,7 +149,7 @@ print("ratio = contender / metagrad: above 1 means metagrad is faster")
 # of t threads is the FMA loop's GFLOPS run on t threads at once (Google Benchmark sums a rate
 # counter over the threads: it is already all t cores' figure).
 def cpu_seconds(b):
-    return b["cpu_time"] * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
+    return seconds(b, "cpu_time")
 peak = {}
 for isa in ("avx2", "avx512"):  # the widest one measured wins
     for name, b in medians.items():
