@@ -121,7 +121,12 @@ class tensor {
     return buf_.data()[0];
   }
 
-  tensor_view<T, Shape, Device> view() const { return {buf_.data(), ext_}; }
+  tensor_view<T, Shape, Device> view() const {
+    if constexpr (Shape::is_static)
+      return tensor_view<T, Shape, Device>(buf_.data());  // its extents are the shape's
+    else
+      return {buf_.data(), ext_};
+  }
   operator tensor_view<T, Shape, Device>() const { return view(); }
 
   T* begin() { return data(); }
