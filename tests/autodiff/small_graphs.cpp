@@ -99,6 +99,13 @@ TEST_CASE("small graphs: broadcasting, reductions over chosen axes, products wit
         },
         a, b);
   }
+  SUBCASE("stop_gradient: its argument's value, no cotangent through it") {
+    check_against_general(
+        [](auto const& a, auto const& b) {
+          return mg::sum(mg::square(a) * mg::stop_gradient(a * b) + mg::stop_gradient(b));
+        },
+        a, b);
+  }
   SUBCASE("elementwise functions") {
     check_against_general(
         [](auto const& a, auto const& b) {

@@ -60,10 +60,10 @@ struct value_view<node<Op, A...>> {
   using type =
       tensor_view<value_t<node<Op, A...>>, shape_t<node<Op, A...>>, device_t<node<Op, A...>>>;
 };
-template <int L, std::size_t K, class A>
-struct value_view<node<bind_op<L, K>, A>> : value_view<A> {};
-template <class A>
-struct value_view<node<stop_gradient_op, A>> : value_view<A> {};
+template <class Op, class A>
+requires identity_valued<Op>
+struct value_view<node<Op, A>> : value_view<A> {
+};
 template <class E>
 using value_view_t = typename value_view<E>::type;
 
