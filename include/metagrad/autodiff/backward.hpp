@@ -60,13 +60,22 @@ struct grad_accumulator {
   detail::flat_tuple<Tensors...> grads;
   std::array<bool, sizeof...(Tensors)> written{};
 
+  /// (A small static cotangent, as every one of a small graph's, is computed on the stack:
+  /// eval/small.hpp.)
   template <std::size_t K, class G>
   void add(G const& g) {
     auto& t = detail::get<K>(grads);
-    if (!written[K])
-      evaluate_into(t.data(), g), written[K] = true;
-    else
-      accumulate_into(t.data(), g);
+    if constexpr (detail::small::graph<G>) {
+      if (!written[K])
+        detail::small::evaluate(t.data(), g), written[K] = true;
+      else
+        detail::small::evaluate(t.data(), t.view() + g);
+    } else {
+      if (!written[K])
+        evaluate_into(t.data(), g), written[K] = true;
+      else
+        accumulate_into(t.data(), g);
+    }
   }
   /// Arguments no cotangent reached are zero.
   void finish() {

@@ -13,18 +13,6 @@
 
 namespace metagrad::detail::small {
 
-/// acc's argument K += g (= g the first time).
-template <std::size_t K, class Acc, class G>
-void accumulate(Acc& acc, G const& g) {
-  auto& t = get<K>(acc.grads);
-  if (!acc.written[K]) {
-    evaluate(t.data(), g);
-    acc.written[K] = true;
-  } else {
-    evaluate(t.data(), t.view() + g);
-  }
-}
-
 template <int L, class E, class G, class Acc>
 void backward(values<E> const& s, E const& e, G const& g, Acc& acc);
 
@@ -34,7 +22,7 @@ template <int L, class A, class CT, class Acc>
 void backward_arg(values<A> const& s, A const& a, CT const& ct, Acc& acc) {
   if constexpr (!depends_on<A, L> || is_zero<CT> || std::is_same_v<CT, no_cotangent>) {
     return;
-  } else if constexpr (is_leaf<CT> || (is_bind_at<A, L> && graph<CT>)) {
+  } else if constexpr (is_leaf<CT> || is_bind_at<A, L>) {
     backward<L>(s, a, ct, acc);
   } else {
     using T = value_t<CT>;
@@ -54,7 +42,7 @@ void backward(values<E> const& s, E const& e, G const& g, Acc& acc) {
   if constexpr (!depends_on<E, L> || is_zero<G>) {
     return;
   } else if constexpr (is_bind_at<E, L>) {
-    accumulate<bind_index<E, L>::index>(acc, g);
+    acc.template add<bind_index<E, L>::index>(g);
   } else if constexpr (is_node<E>) {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       auto cts =
