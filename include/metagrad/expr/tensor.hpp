@@ -65,7 +65,8 @@ class tensor {
     std::fill_n(buf_.data(), buf_.size(), T{});
   }
   /// Uninitialised storage, for evaluation results.
-  tensor(extents<rank> e, detail::uninitialized_t) : ext_(e), buf_(static_cast<std::size_t>(e.size())) {}
+  tensor(extents<rank> e, detail::uninitialized_t)
+      : ext_(e), buf_(static_cast<std::size_t>(e.size())) {}
   /// From nested lists, e.g. tensor<float, shape<2, 2>> t{{1, 2}, {3, 4}}.
   tensor(typename detail::nested_list<T, rank>::type list) {
     extents<rank> e{};
@@ -77,11 +78,12 @@ class tensor {
   }
   /// From a flat range in row-major order; its length must match the shape.
   template <std::ranges::input_range R>
-    requires std::convertible_to<std::ranges::range_value_t<R>, T> && Shape::is_static
-  explicit tensor(R const& r) : tensor(r, static_extents<Shape>()) {}
+  requires std::convertible_to<std::ranges::range_value_t<R>, T> &&
+      Shape::is_static explicit tensor(R const& r)
+      : tensor(r, static_extents<Shape>()) {}
   template <std::ranges::input_range R>
-    requires std::convertible_to<std::ranges::range_value_t<R>, T>
-  tensor(R const& r, extents<rank> e) : ext_(detail::checked_extents<Shape>(e, "tensor")) {
+  requires std::convertible_to<std::ranges::range_value_t<R>, T> tensor(R const& r, extents<rank> e)
+      : ext_(detail::checked_extents<Shape>(e, "tensor")) {
     buf_ = detail::buffer<T>(static_cast<std::size_t>(ext_.size()));
     std::size_t n = 0;
     for (auto&& v : r) {
@@ -106,13 +108,9 @@ class tensor {
 
   /// Element access, e.g. t(i, j).
   template <std::integral... I>
-    requires(sizeof...(I) == rank)
-  T& operator()(I... i) {
-    return buf_.data()[offset(i...)];
-  }
+  requires(sizeof...(I) == rank) T& operator()(I... i) { return buf_.data()[offset(i...)]; }
   template <std::integral... I>
-    requires(sizeof...(I) == rank)
-  T const& operator()(I... i) const {
+  requires(sizeof...(I) == rank) T const& operator()(I... i) const {
     return buf_.data()[offset(i...)];
   }
   /// The single value of a one-element tensor (e.g. a loss).
@@ -152,8 +150,8 @@ class tensor {
 };
 
 /// A view that shares ownership of a tensor: what transformations keep when an expression they
-/// return must outlive a tensor the caller passed by value (e.g. jvp(f, std::tuple{x}, std::tuple{v})
-/// inside another transformation).
+/// return must outlive a tensor the caller passed by value (e.g. jvp(f, std::tuple{x},
+/// std::tuple{v}) inside another transformation).
 template <class T, class Shape, class Device = device::cpu>
 struct shared_view : tensor_view<T, Shape, Device> {
   std::shared_ptr<tensor<T, Shape, Device> const> owner;
@@ -178,8 +176,10 @@ concept expression_like = tensor_expression<E> || is_tensor<std::remove_cvref_t<
 /// The expression for an op's argument: tensors become views, expressions are copied.
 template <expression_like E>
 auto as_expr(E const& e) {
-  if constexpr (is_tensor<E>) return e.view();
-  else return e;
+  if constexpr (is_tensor<E>)
+    return e.view();
+  else
+    return e;
 }
 
 template <class E>
