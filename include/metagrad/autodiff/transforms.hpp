@@ -184,19 +184,35 @@ struct grad_fn_impl {
   template <class F, class... Args>
   static auto call(F& f, Args const&... args) {
     constexpr int L = next_level<Args...>;
+    using E = decltype(call_marked<L, I...>(f, args...));
+    static_assert(check_scalar_output<E>());
+    if constexpr (L == 1 && small::graph<E>)
+      return call_small(f, args...);
+    else
+      return call_general(f, args...);
+  }
+
+ private:
+  /// A small graph (eval/small.hpp): built and computed on the stack in one inlined body, so its
+  /// expression's leaves reach the kernels in registers rather than through copies of the tree.
+  template <class F, class... Args>
+  [[gnu::flatten]] static auto call_small(F& f, Args const&... args) {
+    auto out = call_marked<1, I...>(f, args...);
+    flat_tuple<Args const*...> arg_tuple{&args...};
+    return small::value_and_grad<WithValue, 1>(out,
+                                               make_accumulator(as_expr(*get<I>(arg_tuple))...));
+  }
+  template <class F, class... Args>
+  static auto call_general(F& f, Args const&... args) {
+    constexpr int L = next_level<Args...>;
     auto out = call_marked<L, I...>(f, args...);
     using E = decltype(out);
-    static_assert(check_scalar_output<E>());
     using T = value_t<E>;
     flat_tuple<Args const*...> arg_tuple{&args...};
     using AT = flat_tuple<Args const*...>;
-    if constexpr (L == 1 && small::graph<E>) {
-      // Every node static and small (eval/small.hpp): computed on the stack, inlined.
-      return small::value_and_grad<WithValue, L>(out,
-                                                 make_accumulator(as_expr(*get<I>(arg_tuple))...));
-    } else if constexpr (L == 1 && fuses_sum_and_grad<L, E,
-                                                      expr_t<std::remove_cvref_t<decltype(*get<I>(
-                                                          std::declval<AT const&>()))>>...>()) {
+    if constexpr (L == 1 && fuses_sum_and_grad<L, E,
+                                               expr_t<std::remove_cvref_t<decltype(*get<I>(
+                                                   std::declval<AT const&>()))>>...>()) {
       scratch_scope scope;
       return fused_sum_and_grad<WithValue, L>(out, as_expr(*get<I>(arg_tuple))...);
     } else if constexpr (L == 1) {
