@@ -5,6 +5,11 @@
 //   - eigen: the same network by hand with fixed-size Eigen matrices and a hand-derived backward
 //     pass - the zero-abstraction line.
 // Before timing, both run 100 steps from the same start and must reach the same loss.
+//
+// Forward mode, or_gate_jvp: the loss and its derivative along a direction v of the first layer's
+// weights (jvp), from the starting weights: metagrad's jvp, the same by hand with Eigen (tangents
+// pushed through each line of the forward pass), and metagrad's general path (the same jvp on
+// dyn-shaped views, which are not a small graph) for scale. All three must agree first.
 
 #include <benchmark/benchmark.h>
 
@@ -45,6 +50,18 @@ struct metagrad_net {
     mg::eval_into(w2, w2 - lr * std::get<2>(g));
     mg::eval_into(b2, b2 - lr * std::get<3>(g));
     return value.item();
+  }
+
+  /// The loss and its derivative along v (w.r.t. w1), on w1 as W1 gives it (static or dyn).
+  template <class W1, class V>
+  std::pair<float, float> jvp(W1 const& w1_, V const& v) const {
+    auto loss = [this](auto const& w1) {
+      auto h = mg::sigmoid(mg::matmul(x, w1) + b1);
+      auto p = mg::sigmoid(mg::matmul(h, w2) + b2);
+      return mg::mean(mg::square(p - y));
+    };
+    auto [value, derivative] = mg::jvp(loss, std::forward_as_tuple(w1_), std::forward_as_tuple(v));
+    return {value.item(), derivative.item()};
   }
 };
 
@@ -90,6 +107,16 @@ struct eigen_net {
     w2 -= lr * dw2;
     b2 -= lr * db2;
     return loss;
+  }
+
+  /// The loss and its derivative along v (w.r.t. w1), by hand.
+  std::pair<float, float> jvp(Eigen::Matrix<float, 2, 2> const& v) const {
+    Eigen::Matrix<float, 3, 2> h = ((x * w1).rowwise() + b1).array().logistic().matrix();
+    Eigen::Matrix<float, 3, 2> dh = (h.array() * (1.0f - h.array()) * (x * v).array()).matrix();
+    Eigen::Matrix<float, 3, 1> p = ((h * w2).array() + b2).logistic();
+    Eigen::Matrix<float, 3, 1> dp = (p.array() * (1.0f - p.array()) * (dh * w2).array()).matrix();
+    Eigen::Matrix<float, 3, 1> e = p - y;
+    return {e.squaredNorm() / 3.0f, (2.0f / 3.0f) * e.dot(dp)};
   }
 };
 
@@ -143,5 +170,74 @@ void BM_or_gate_eigen(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_or_gate_eigen);
+
+// ---------------------------------------------------------------------------------------------
+// Forward mode
+// ---------------------------------------------------------------------------------------------
+mg::tensor<float, mg::shape<2, 2>> const jvp_direction{{0.5f, -0.5f}, {1.0f, 0.25f}};
+
+/// The three versions agree on the derivative, or the timings mean nothing.
+void check_same_jvp() {
+  static bool const checked = [] {
+    metagrad_net a;
+    eigen_net b;
+    Eigen::Matrix<float, 2, 2> v;
+    v << 0.5f, -0.5f, 1.0f, 0.25f;
+    auto [la, da] = a.jvp(a.w1, jvp_direction);
+    auto [lg, dg] =
+        a.jvp(mg::tensor_view<float, mg::shape<mg::dyn, mg::dyn>>(a.w1.data(), {2, 2}),
+              mg::tensor_view<float, mg::shape<mg::dyn, mg::dyn>>(jvp_direction.data(), {2, 2}));
+    auto [lb, db] = b.jvp(v);
+    std::fprintf(stderr, "or_gate_jvp: derivative: metagrad %.7g, general path %.7g, eigen %.7g\n",
+                 double(da), double(dg), double(db));
+    auto near = [](float p, float q) { return std::abs(double(p) - double(q)) <= 1e-6; };
+    if (!near(la, lb) || !near(lg, lb) || !near(da, db) || !near(dg, db)) {
+      std::fprintf(stderr, "or_gate_jvp: the versions disagree; aborting\n");
+      std::abort();
+    }
+    return true;
+  }();
+  (void)checked;
+}
+
+void BM_or_gate_jvp_metagrad(benchmark::State& state) {
+  check_same_jvp();
+  mg::set_num_threads(1);
+  metagrad_net net;
+  metagrad_bench::allocations_per_step count(state);
+  for (auto _ : state) {
+    auto r = net.jvp(net.w1, jvp_direction);
+    benchmark::DoNotOptimize(r);
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_or_gate_jvp_metagrad);
+
+void BM_or_gate_jvp_general(benchmark::State& state) {
+  check_same_jvp();
+  mg::set_num_threads(1);
+  metagrad_net net;
+  mg::tensor_view<float, mg::shape<mg::dyn, mg::dyn>> w1(net.w1.data(), {2, 2}),
+      v(jvp_direction.data(), {2, 2});
+  for (auto _ : state) {
+    auto r = net.jvp(w1, v);
+    benchmark::DoNotOptimize(r);
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_or_gate_jvp_general);
+
+void BM_or_gate_jvp_eigen(benchmark::State& state) {
+  check_same_jvp();
+  eigen_net net;
+  Eigen::Matrix<float, 2, 2> v;
+  v << 0.5f, -0.5f, 1.0f, 0.25f;
+  for (auto _ : state) {
+    auto r = net.jvp(v);
+    benchmark::DoNotOptimize(r);
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_or_gate_jvp_eigen);
 
 }  // namespace

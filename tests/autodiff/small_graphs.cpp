@@ -48,6 +48,42 @@ void check_against_general(F f, mg::tensor<double, S> const&... args) {
       mgt::check_close(a, b.data(), b.size(), 1e-12, 1e-13, "gradient " + std::to_string(i));
     });
   }
+
+  // Forward mode along random tangents: small against general, and against the gradients
+  // (f's derivative along t is the sum over the arguments of <gradient, t>).
+  auto const tans = [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return std::tuple{mgt::random<S>(100 + unsigned(I))...};
+  }
+  (std::index_sequence_for<S...>{});
+  auto [y3, dy3] = [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return mg::jvp(f, std::forward_as_tuple(args...), std::forward_as_tuple(std::get<I>(tans)...));
+  }
+  (std::index_sequence_for<S...>{});
+  auto [y4, dy4] = [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return mg::jvp(f, std::tuple{dyn_view(args)...}, std::tuple{dyn_view(std::get<I>(tans))...});
+  }
+  (std::index_sequence_for<S...>{});
+  CHECK(y3.item() == doctest::Approx(v2.item()).epsilon(1e-12));
+  CHECK(dy3.item() == doctest::Approx(dy4.item()).epsilon(1e-12));
+  double along = 0;
+  mg::detail::static_for<sizeof...(S)>([&](auto i) {
+    auto const& g = [&]() -> auto const& {
+      if constexpr (sizeof...(S) == 1)
+        return g1;
+      else
+        return std::get<i>(g1);
+    }
+    ();
+    for (mg::index_t k = 0; k < g.size(); ++k) along += g.data()[k] * std::get<i>(tans).data()[k];
+  });
+  CHECK(dy3.item() == doctest::Approx(along).epsilon(1e-10));
+  if constexpr (sizeof...(S) == 1) {
+    // Forward over reverse: the Hessian along the tangent.
+    auto const& a = (args, ...);
+    auto h1 = mg::hvp(f, a, std::get<0>(tans));
+    auto h2 = mg::hvp(f, dyn_view(a), dyn_view(std::get<0>(tans)));
+    mgt::check_close(h1, h2.data(), h2.size(), 1e-12, 1e-13, "Hessian-vector product");
+  }
 }
 
 }  // namespace
@@ -124,6 +160,14 @@ TEST_CASE("small graphs: gradients against finite differences") {
       mgt::random<shape<2, 3>>(9), mgt::random<shape<3, 3>>(10));
 }
 
+template <int N, class X>
+auto tanh_chain(X const& x) {
+  if constexpr (N == 0)
+    return x;
+  else
+    return tanh_chain<N - 1>(mg::tanh(x));
+}
+
 TEST_CASE("small graphs: which graphs are small") {
   using v23 = mg::tensor_view<float, shape<2, 3>>;
   using v33 = mg::tensor_view<float, shape<3, 3>>;
@@ -135,6 +179,10 @@ TEST_CASE("small graphs: which graphs are small") {
   static_assert(!small_graph<decltype(mg::sum(mg::transpose(v23{})))>,
                 "a permute: no small kernel");
   static_assert(!small_graph<decltype(mg::sum(mg::share(v23{} * 2.0f)))>, "a shared value");
+  // 512 bytes per node of 8x8 doubles: 40 nodes fit max_stack_bytes (32 KiB), 70 do not.
+  using v88 = mg::tensor_view<double, shape<8, 8>>;
+  static_assert(small_graph<decltype(mg::sum(tanh_chain<40>(v88{})))>);
+  static_assert(!small_graph<decltype(mg::sum(tanh_chain<70>(v88{})))>, "over max_stack_bytes");
 }
 
 TEST_CASE("small graphs: a graph with no small kernel for a node takes the general path") {

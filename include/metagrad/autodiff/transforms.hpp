@@ -388,6 +388,15 @@ auto vjp(F f, Args const&... args) {
   return std::pair{std::move(value), std::move(pullback)};
 }
 
+namespace detail {
+/// jvp of a function whose graph is a small static graph (eval/small.hpp): built, computed and
+/// its tangent computed on the stack in one inlined body (autodiff/small.hpp).
+template <std::size_t... I, class F, class Prims, class Tans>
+[[gnu::flatten]] auto jvp_small(F& f, Prims const& prims, Tans const& tans) {
+  return small::value_and_tangent<1>(call_marked<1, I...>(f, std::get<I>(prims)...), tans);
+}
+}  // namespace detail
+
 /// Forward mode: f's value and its derivative along the tangents, e.g.
 /// auto [y, dy] = jvp(f, std::tuple{x, w}, std::tuple{dx, dw});
 template <class F, class... P, class... T>
@@ -409,6 +418,8 @@ auto jvp(F f, std::tuple<P...> const& primals, std::tuple<T...> const& tangents)
         detail::throw_shape_error("jvp: tangent extents differ from the primal's",
                                   std::get<i>(tans).ext, " vs ", std::get<i>(prims).ext);
     });
+    using E = decltype(detail::call_marked<L, I...>(f, std::get<I>(prims)...));
+    if constexpr (L == 1 && detail::small::graph<E>) return detail::jvp_small<I...>(f, prims, tans);
     auto out = detail::call_marked<L, I...>(f, std::get<I>(prims)...);
     detail::shared_results_frame tangents_once;
     if constexpr (L == 1) {

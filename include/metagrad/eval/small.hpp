@@ -75,6 +75,14 @@ struct over_values<node<Op, A...>> {
   using type = node<Op, value_view_t<A>...>;
 };
 
+/// The most bytes a small graph's values may take on the stack. Its nodes are small, but a
+/// composed transformation's graph can have many: the expression of grad(f) repeats f's forward
+/// nodes, and jvp(grad(f)) or grad(grad(f)) computes it. A graph over this takes the general path.
+inline constexpr std::size_t max_stack_bytes = 32 * 1024;
+
+template <class E>
+struct values;
+
 template <class E>
 constexpr bool graph_fn();
 /// Whether E is a small static graph (see the file comment). Once per type.
@@ -91,10 +99,11 @@ constexpr bool graph_fn() {
                          return (graph<A> && ...);
                        }(static_cast<decltype(E::args) const*>(nullptr)))
       return false;
-    else if constexpr (identity_valued<typename E::op_type>)
-      return true;
+    else if constexpr (!identity_valued<typename E::op_type> &&
+                       !small_kernel<device_t<E>>::template accepts<typename over_values<E>::type>)
+      return false;
     else
-      return small_kernel<device_t<E>>::template accepts<typename over_values<E>::type>;
+      return sizeof(values<E>) <= max_stack_bytes;
   } else {
     return false;  // a shared or cached subexpression: the general path shares it
   }
