@@ -76,7 +76,11 @@ int main() {
     auto loss = [&](auto const& w) { return mg::mean(mg::square(mg::sigmoid(mg::matmul(xs, w)))); };
     static_assert(mg::is_small_graph<decltype(loss(w))>);
     auto [l, dw] = mg::value_and_grad(loss)(w);  // on the stack: only l and dw are allocated
+    mg::tensor<float, mg::shape<2, 2>> v{{1, 0}, {0, 1}};
+    auto [l2, dl] = mg::jvp(loss, std::tie(w), std::tie(v));  // std::tie: w and v are not copied
     // [small]
+    // along v = identity, the derivative is the trace of dw
+    assert(std::fabs(dl.item() - (dw(0, 0) + dw(1, 1))) < 1e-6f && l2.item() == l.item());
     // the general path (a dyn extent) gives the same gradient
     mg::tensor_view<float, mg::shape<mg::dyn, 2>> wd(w.data(), {{2, 2}});
     auto dw_general = mg::grad(loss)(wd);
