@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: MIT
 // The nodes of small static graphs on cpu (eval/small.hpp): elementwise ops (with NumPy
-// broadcasting), reductions, 2-D matrix products and reshapes, each a loop nest whose bounds and
-// strides are constants, over operands already in memory. The compiler unrolls and folds them;
-// elementwise ops use the same Eigen functors as the fused loop (packet_ops.hpp), the costly ones
-// on the smallest packet that holds the node.
+// broadcasting), reductions, matrix products (batched, with broadcast batch axes), reshapes, and
+// the ops that move values (permute, slice, concat and their transposes), each a loop nest whose
+// bounds and strides are constants, over operands already in memory. The compiler unrolls and folds
+// them; elementwise ops use the same Eigen functors as the fused loop (packet_ops.hpp), the costly
+// ones on the smallest packet that holds the node.
 #pragma once
 #include <array>
 #include <type_traits>
 
 #include "../../eval/memo.hpp"
 #include "../../eval/small.hpp"
+#include "../../ops/concat.hpp"
 #include "../../ops/matmul.hpp"
+#include "../../ops/permute.hpp"
 #include "../../ops/reduce.hpp"
 #include "../../ops/reshape.hpp"
+#include "../../ops/slice.hpp"
 #include "packet_ops.hpp"
 
 #include "packet_warnings_off.hpp"
@@ -148,28 +152,139 @@ struct node_kind<node<reduce_op<Kind, Keep, Axes>, X>> {
     }
   }
 };
-/// 2-D products of at most 4096 multiply-adds (a larger one is worth the GEMM).
+/// Products of at most 4096 multiply-adds in all (a larger one is worth the GEMM): one (M,K) x
+/// (K,N) product per position of the result's batch axes, each operand's matrix at its
+/// broadcast batch position.
 template <bool TA, bool TB, class A, class B>
 struct node_kind<node<matmul_op<TA, TB>, A, B>> {
   using N = node<matmul_op<TA, TB>, A, B>;
-  static constexpr bool two_d = shape_t<A>::rank == 2 && shape_t<B>::rank == 2;
+  using D = metagrad::detail::matmul_dims<shape_t<A>, shape_t<B>, TA, TB>;
+  using Batch = shape_from<metagrad::detail::drop_last<shape_t<N>, 2>()>;
   // (a node's operands have rank 2 or more: matmul reshapes vectors)
-  static constexpr index_t M = shape_t<N>::dims[0], Nc = shape_t<N>::dims[1],
-                           K = shape_t<A>::dims[TA ? 0 : 1];
-  static constexpr bool supported = two_d && view_leaf<A> && view_leaf<B> && M * Nc * K <= 4096;
+  static constexpr index_t M = D::m, Nc = D::n, K = D::ka;
+  static constexpr bool supported =
+      view_leaf<A> && view_leaf<B> && Batch::static_size * M * Nc * K <= 4096;
   static void run(value_t<N>* dst, N const& n) {
     using T = value_t<N>;
-    T const* a = get<0>(n.args).ptr;
-    T const* b = get<1>(n.args).ptr;
-    for (index_t m = 0; m < M; ++m)
-      for (index_t j = 0; j < Nc; ++j) {
-        T acc(0);
-        for (index_t k = 0; k < K; ++k)
-          acc += a[TA ? k * M + m : m * K + k] * b[TB ? j * K + k : k * Nc + j];
-        dst[m * Nc + j] = acc;
-      }
+    for (index_t p = 0; p < Batch::static_size; ++p) {
+      T const* a = get<0>(n.args).ptr + broadcast_offset<Batch, typename D::batch_a>(p) * M * K;
+      T const* b = get<1>(n.args).ptr + broadcast_offset<Batch, typename D::batch_b>(p) * K * Nc;
+      T* c = dst + p * M * Nc;
+      for (index_t m = 0; m < M; ++m)
+        for (index_t j = 0; j < Nc; ++j) {
+          T acc(0);
+          for (index_t k = 0; k < K; ++k)
+            acc += a[TA ? k * M + m : m * K + k] * b[TB ? j * K + k : k * Nc + j];
+          c[m * Nc + j] = acc;
+        }
+    }
   }
 };
+/// The position in S of flat position i, and back.
+template <class S>
+constexpr std::array<index_t, S::rank> unflatten(index_t i) {
+  std::array<index_t, S::rank> at{};
+  for (std::size_t d = S::rank; d-- > 0;) at[d] = i % S::dims[d], i /= S::dims[d];
+  return at;
+}
+template <class S>
+constexpr index_t flatten(std::array<index_t, S::rank> const& at) {
+  index_t i = 0;
+  for (std::size_t d = 0; d < S::rank; ++d) i = i * S::dims[d] + at[d];
+  return i;
+}
+
+/// The ops that move values: each result value is one operand value, found by a map of
+/// positions whose every quantity is a constant.
+template <auto Perm, class X>
+struct node_kind<node<permute_op<Perm>, X>> {
+  static constexpr bool supported = view_leaf<X>;
+  using N = node<permute_op<Perm>, X>;
+  static void run(value_t<N>* dst, N const& n) {
+    using In = shape_t<X>;
+    using Out = shape_t<N>;
+    for (index_t i = 0; i < Out::static_size; ++i) {
+      auto const o = unflatten<Out>(i);
+      std::array<index_t, In::rank> at{};
+      for (std::size_t d = 0; d < In::rank; ++d) at[std::size_t(Perm[d])] = o[d];
+      dst[i] = get<0>(n.args).ptr[flatten<In>(at)];
+    }
+  }
+};
+template <std::size_t Axis, index_t Begin, index_t End, index_t Step, class X>
+struct node_kind<node<slice_op<Axis, Begin, End, Step>, X>> {
+  static constexpr bool supported = view_leaf<X>;
+  using N = node<slice_op<Axis, Begin, End, Step>, X>;
+  static void run(value_t<N>* dst, N const& n) {
+    using In = shape_t<X>;
+    using Out = shape_t<N>;
+    constexpr index_t first =
+        metagrad::detail::slice_indices(Begin, End, Step, In::dims[Axis]).begin;
+    for (index_t i = 0; i < Out::static_size; ++i) {
+      auto at = unflatten<Out>(i);
+      at[Axis] = first + at[Axis] * Step;
+      dst[i] = get<0>(n.args).ptr[flatten<In>(at)];
+    }
+  }
+};
+template <std::size_t Axis, index_t Begin, index_t End, index_t Step, index_t Dim, class G>
+struct node_kind<node<unslice_op<Axis, Begin, End, Step, Dim>, G>> {
+  static constexpr bool supported = view_leaf<G>;
+  using N = node<unslice_op<Axis, Begin, End, Step, Dim>, G>;
+  static void run(value_t<N>* dst, N const& n) {
+    using In = shape_t<G>;
+    using Out = shape_t<N>;
+    constexpr index_t first = metagrad::detail::slice_indices(Begin, End, Step, Dim).begin;
+    std::fill_n(dst, Out::static_size, value_t<N>(0));
+    for (index_t j = 0; j < In::static_size; ++j) {
+      auto at = unflatten<In>(j);
+      at[Axis] = first + at[Axis] * Step;
+      dst[flatten<Out>(at)] = get<0>(n.args).ptr[j];
+    }
+  }
+};
+template <std::size_t Axis, class... X>
+struct node_kind<node<concat_op<Axis>, X...>> {
+  static constexpr bool supported = (view_leaf<X> && ...);
+  using N = node<concat_op<Axis>, X...>;
+  static void run(value_t<N>* dst, N const& n) {
+    using Out = shape_t<N>;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      index_t offset = 0;  // along Axis, of operand I
+      auto part = [&](auto const& x) {
+        using In = shape_t<std::remove_cvref_t<decltype(x)>>;
+        for (index_t j = 0; j < In::static_size; ++j) {
+          auto at = unflatten<In>(j);
+          at[Axis] += offset;
+          dst[flatten<Out>(at)] = x.ptr[j];
+        }
+        offset += In::dims[Axis];
+      };
+      (part(get<I>(n.args)), ...);
+    }
+    (std::index_sequence_for<X...>{});
+  }
+};
+template <std::size_t Axis, std::size_t I, auto Dims, class G>
+struct node_kind<node<concat_part_op<Axis, I, Dims>, G>> {
+  static constexpr bool supported = view_leaf<G>;
+  using N = node<concat_part_op<Axis, I, Dims>, G>;
+  static void run(value_t<N>* dst, N const& n) {
+    using In = shape_t<G>;
+    using Out = shape_t<N>;
+    constexpr index_t offset = [] {
+      index_t o = 0;
+      for (std::size_t k = 0; k < I; ++k) o += Dims[k];
+      return o;
+    }();
+    for (index_t i = 0; i < Out::static_size; ++i) {
+      auto at = unflatten<Out>(i);
+      at[Axis] += offset;
+      dst[i] = get<0>(n.args).ptr[flatten<In>(at)];
+    }
+  }
+};
+
 template <class S, class X>
 struct node_kind<node<reshape_op<S>, X>> {
   static constexpr bool supported = view_leaf<X>;
