@@ -194,21 +194,43 @@ constexpr index_t flatten(std::array<index_t, S::rank> const& at) {
   return i;
 }
 
-/// The ops that move values: each result value is one operand value, found by a map of
-/// positions whose every quantity is a constant.
+/// The ops that move values: each result value is one operand value, at a position that a map,
+/// whose every quantity is a constant, gives. move_from reads: dst (shape Out) at every position
+/// o gets src (shape In) at map(o). move_to writes: dst (shape Out) at map(j) gets src (shape In)
+/// at every position j; the other values of dst are left as they are.
+template <class Out, class In, class T, class Map>
+void move_from(T* dst, T const* src, Map map) {
+  for (index_t i = 0; i < Out::static_size; ++i) dst[i] = src[flatten<In>(map(unflatten<Out>(i)))];
+}
+template <class Out, class In, class T, class Map>
+void move_to(T* dst, T const* src, Map map) {
+  for (index_t j = 0; j < In::static_size; ++j) dst[flatten<Out>(map(unflatten<In>(j)))] = src[j];
+}
+/// Position along Axis k of a slice => Begin + k * Step (the operand's position), for an operand
+/// of extent Dim there.
+template <std::size_t Axis, index_t Begin, index_t End, index_t Step, index_t Dim>
+inline constexpr auto slice_map = [](auto at) {
+  at[Axis] = metagrad::detail::slice_indices(Begin, End, Step, Dim).begin + at[Axis] * Step;
+  return at;
+};
+/// Position along Axis k => k + Offset.
+template <std::size_t Axis, index_t Offset>
+inline constexpr auto shift_map = [](auto at) {
+  at[Axis] += Offset;
+  return at;
+};
+
 template <auto Perm, class X>
 struct node_kind<node<permute_op<Perm>, X>> {
   static constexpr bool supported = view_leaf<X>;
   using N = node<permute_op<Perm>, X>;
   static void run(value_t<N>* dst, N const& n) {
     using In = shape_t<X>;
-    using Out = shape_t<N>;
-    for (index_t i = 0; i < Out::static_size; ++i) {
-      auto const o = unflatten<Out>(i);
+    move_from<shape_t<N>, In>(dst, get<0>(n.args).ptr, [](auto const& o) {
       std::array<index_t, In::rank> at{};
       for (std::size_t d = 0; d < In::rank; ++d) at[std::size_t(Perm[d])] = o[d];
-      dst[i] = get<0>(n.args).ptr[flatten<In>(at)];
-    }
+      return at;
+    });
   }
 };
 template <std::size_t Axis, index_t Begin, index_t End, index_t Step, class X>
@@ -217,14 +239,8 @@ struct node_kind<node<slice_op<Axis, Begin, End, Step>, X>> {
   using N = node<slice_op<Axis, Begin, End, Step>, X>;
   static void run(value_t<N>* dst, N const& n) {
     using In = shape_t<X>;
-    using Out = shape_t<N>;
-    constexpr index_t first =
-        metagrad::detail::slice_indices(Begin, End, Step, In::dims[Axis]).begin;
-    for (index_t i = 0; i < Out::static_size; ++i) {
-      auto at = unflatten<Out>(i);
-      at[Axis] = first + at[Axis] * Step;
-      dst[i] = get<0>(n.args).ptr[flatten<In>(at)];
-    }
+    move_from<shape_t<N>, In>(dst, get<0>(n.args).ptr,
+                              slice_map<Axis, Begin, End, Step, In::dims[Axis]>);
   }
 };
 template <std::size_t Axis, index_t Begin, index_t End, index_t Step, index_t Dim, class G>
@@ -232,35 +248,28 @@ struct node_kind<node<unslice_op<Axis, Begin, End, Step, Dim>, G>> {
   static constexpr bool supported = view_leaf<G>;
   using N = node<unslice_op<Axis, Begin, End, Step, Dim>, G>;
   static void run(value_t<N>* dst, N const& n) {
-    using In = shape_t<G>;
     using Out = shape_t<N>;
-    constexpr index_t first = metagrad::detail::slice_indices(Begin, End, Step, Dim).begin;
     std::fill_n(dst, Out::static_size, value_t<N>(0));
-    for (index_t j = 0; j < In::static_size; ++j) {
-      auto at = unflatten<In>(j);
-      at[Axis] = first + at[Axis] * Step;
-      dst[flatten<Out>(at)] = get<0>(n.args).ptr[j];
-    }
+    move_to<Out, shape_t<G>>(dst, get<0>(n.args).ptr, slice_map<Axis, Begin, End, Step, Dim>);
   }
 };
+/// Operand I of a concatenation starts at the sum of the operands' extents before it, dims.
+template <std::size_t I, std::size_t N>
+constexpr index_t concat_offset(std::array<index_t, N> const& dims) {
+  index_t o = 0;
+  for (std::size_t k = 0; k < I; ++k) o += dims[k];
+  return o;
+}
 template <std::size_t Axis, class... X>
 struct node_kind<node<concat_op<Axis>, X...>> {
   static constexpr bool supported = (view_leaf<X> && ...);
   using N = node<concat_op<Axis>, X...>;
   static void run(value_t<N>* dst, N const& n) {
-    using Out = shape_t<N>;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      index_t offset = 0;  // along Axis, of operand I
-      auto part = [&](auto const& x) {
-        using In = shape_t<std::remove_cvref_t<decltype(x)>>;
-        for (index_t j = 0; j < In::static_size; ++j) {
-          auto at = unflatten<In>(j);
-          at[Axis] += offset;
-          dst[flatten<Out>(at)] = x.ptr[j];
-        }
-        offset += In::dims[Axis];
-      };
-      (part(get<I>(n.args)), ...);
+      constexpr std::array<index_t, sizeof...(X)> dims{shape_t<X>::dims[Axis]...};
+      (move_to<shape_t<N>, shape_t<X>>(dst, get<I>(n.args).ptr,
+                                       shift_map<Axis, concat_offset<I>(dims)>),
+       ...);
     }
     (std::index_sequence_for<X...>{});
   }
@@ -270,18 +279,8 @@ struct node_kind<node<concat_part_op<Axis, I, Dims>, G>> {
   static constexpr bool supported = view_leaf<G>;
   using N = node<concat_part_op<Axis, I, Dims>, G>;
   static void run(value_t<N>* dst, N const& n) {
-    using In = shape_t<G>;
-    using Out = shape_t<N>;
-    constexpr index_t offset = [] {
-      index_t o = 0;
-      for (std::size_t k = 0; k < I; ++k) o += Dims[k];
-      return o;
-    }();
-    for (index_t i = 0; i < Out::static_size; ++i) {
-      auto at = unflatten<Out>(i);
-      at[Axis] += offset;
-      dst[i] = get<0>(n.args).ptr[flatten<In>(at)];
-    }
+    move_from<shape_t<N>, shape_t<G>>(dst, get<0>(n.args).ptr,
+                                      shift_map<Axis, concat_offset<I>(Dims)>);
   }
 };
 
