@@ -26,20 +26,10 @@ struct flat_slot {
 template <class Indices, class... T>
 struct flat_tuple_base;
 template <std::size_t... I, class... T>
-struct flat_tuple_base<std::index_sequence<I...>, T...> : flat_slot<I, T>... {
-  constexpr flat_tuple_base() = default;
-  constexpr flat_tuple_base(T const&... v) : flat_slot<I, T>{v}... {}
-  constexpr flat_tuple_base(T&&... v) : flat_slot<I, T>{static_cast<T&&>(v)}... {}
-};
-// The empty tuple has the default constructor only (a specialization rather than constraints on
-// the two above: clang 14 rejects constrained overloads that are all `()`).
-template <>
-struct flat_tuple_base<std::index_sequence<>> {};
+struct flat_tuple_base<std::index_sequence<I...>, T...> : flat_slot<I, T>... {};
 
 template <class... T>
-struct flat_tuple : flat_tuple_base<std::index_sequence_for<T...>, T...> {
-  using flat_tuple_base<std::index_sequence_for<T...>, T...>::flat_tuple_base;
-};
+struct flat_tuple : flat_tuple_base<std::index_sequence_for<T...>, T...> {};
 template <class... T>
 flat_tuple(T...) -> flat_tuple<T...>;
 

@@ -57,19 +57,18 @@ struct node : expr_tag, extents_member<typename Op::template result_shape<shape_
   [[no_unique_address]] Op op;
   detail::flat_tuple<Args...> args;
 
-  node(Op o, Args const&... a)
-      : extents_member<shape_type>(result_extents(o, a...)), op(o), args(a...) {}
-
- private:
   // Static operands have been checked at compile time and give a static result: its extents are
   // constants, not a run-time walk over the operands' (one per node built, and autodiff builds
-  // many per step). A static result of a dyn operand (a reshape) still checks it.
-  static extents<rank> result_extents(Op const& o, Args const&... a) {
-    if constexpr (shape_type::is_static && (shape_t<Args>::is_static && ...))
-      return static_extents<shape_type>();
-    else
-      return o.template result_extents<shape_t<Args>...>(a.ext...);
-  }
+  // many per step). A static result of a dyn operand (a reshape) still checks it. (Two
+  // constructors, not a helper function: a function of the node's type per node is a symbol
+  // spelling the whole subexpression, which g++ mangles at a cost that grows with its length.)
+  node(Op o, Args const&... a) requires(shape_type::is_static && (shape_t<Args>::is_static && ...))
+      : op(o), args{a...} {}
+  node(Op o,
+       Args const&... a) requires(!(shape_type::is_static && (shape_t<Args>::is_static && ...)))
+      : extents_member<shape_type>(o.template result_extents<shape_t<Args>...>(a.ext...)),
+        op(o),
+        args{a...} {}
 };
 
 template <class E>
