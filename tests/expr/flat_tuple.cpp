@@ -59,10 +59,10 @@ TEST_CASE("flat_tuple is tuple-like") {
 TEST_CASE("flat_tuple moves rvalues and copies lvalues") {
   int copies = 0, moves = 0;
   counted x(&copies, &moves), y(&copies, &moves);
-  flat_tuple<counted, counted> from_lvalues(x, y);
+  flat_tuple<counted, counted> from_lvalues{x, y};
   CHECK(copies == 2);
   CHECK(moves == 0);
-  flat_tuple<counted, counted> from_rvalues(std::move(x), std::move(y));
+  flat_tuple<counted, counted> from_rvalues{std::move(x), std::move(y)};
   CHECK(copies == 2);
   CHECK(moves == 2);
   auto moved = std::move(from_rvalues);
@@ -73,8 +73,8 @@ TEST_CASE("flat_tuple moves rvalues and copies lvalues") {
 TEST_CASE("flat_tuple holds element types that are deep DAGs") {
   using T = deep_type<30>::type;  // 2^30 leaves as a tree
   T x{};
-  flat_tuple<T> one(x);
-  flat_tuple<T, T> two(x, T{});
+  flat_tuple<T> one{x};
+  flat_tuple<T, T> two{x, T{}};
   flat_tuple copy = two;
   CHECK(mg::detail::get<0>(one).a == nullptr);
   CHECK(mg::detail::get<1>(copy).b == nullptr);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // flat_tuple<T...>: the tuple that expressions hold their args in, and that derivative rules return
-// their cotangents in. One base per element, indexed by position, and one constructor that is not
-// a template.
+// their cotangents in. One base per element, indexed by position, and no constructor: it is an
+// aggregate, built by braces (flat_tuple{a, b}), so no function is instantiated per tuple type
+// (each would be a symbol spelling every element's type, which g++ mangles at a cost that grows
+// faster than the symbols' length).
 //
 // Why not std::tuple: the time g++ 12 and clang 14 take to resolve a call to one of std::tuple's
 // constructors (libstdc++'s constrained overload set) grows with the size of its element types
