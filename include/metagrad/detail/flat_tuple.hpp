@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // flat_tuple<T...>: the tuple that expressions hold their args in, and that derivative rules return
-// their cotangents in. One base per element, indexed by position, and no constructor: it is an
-// aggregate, built by braces (flat_tuple{a, b}), so no function is instantiated per tuple type
-// (each would be a symbol spelling every element's type, which g++ mangles at a cost that grows
-// faster than the symbols' length).
+// their cotangents in. One base per element, indexed by position, and one constructor that is not
+// a template, in the tuple itself: the base is an aggregate it initialises with braces, so one
+// function is instantiated per tuple type, not two (an inherited constructor and the base's). Each
+// is a symbol spelling every element's type, which g++ mangles at a cost that grows faster than
+// the symbols' length. (No constructor at all, an aggregate built by brace elision, makes clang's
+// -Wall warn at every construction: -Wmissing-braces.)
 //
 // Why not std::tuple: the time g++ 12 and clang 14 take to resolve a call to one of std::tuple's
 // constructors (libstdc++'s constrained overload set) grows with the size of its element types
@@ -31,7 +33,16 @@ template <std::size_t... I, class... T>
 struct flat_tuple_base<std::index_sequence<I...>, T...> : flat_slot<I, T>... {};
 
 template <class... T>
-struct flat_tuple : flat_tuple_base<std::index_sequence_for<T...>, T...> {};
+struct flat_tuple : flat_tuple_base<std::index_sequence_for<T...>, T...> {
+  using base = flat_tuple_base<std::index_sequence_for<T...>, T...>;
+  constexpr flat_tuple() = default;
+  constexpr flat_tuple(T const&... v) : base{{v}...} {}
+  constexpr flat_tuple(T&&... v) : base{{static_cast<T&&>(v)}...} {}
+};
+// The empty tuple has the default constructor only (a specialization rather than constraints on
+// the two above: clang 14 rejects constrained overloads that are all `()`).
+template <>
+struct flat_tuple<> : flat_tuple_base<std::index_sequence<>> {};
 template <class... T>
 flat_tuple(T...) -> flat_tuple<T...>;
 
