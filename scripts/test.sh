@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # THE test command (CI runs it through .ci/run). Stages:
-#   1. Release build (Ninja) + every ctest: compile-fail, examples, docs snippets, headers, and the
+#   1. Release build (Ninja) + every ctest: compile-fail, examples, docs snippets, headers, clang
+#      warnings on the docs and examples (scripts/check_clang.sh, when clang++ is found), and the
 #      unit tests the sanitizer build leaves out (the transformer block's; METAGRAD_UNIT_TESTS in
 #      tests/CMakeLists.txt). The others are built and run once, in stage 2: building them here
 #      too made this stage 964 s of a clean-clone run; it takes 331 s without them. Docs
