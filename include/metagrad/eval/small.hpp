@@ -195,8 +195,8 @@ template <class E>
 
 }  // namespace detail::small
 
-/// Whether E (an expression or a tensor) is a small static graph: grad, value_and_grad and eval
-/// compute it on the stack (eval and eval_into keep one elementwise tree over leaves with a
+/// Whether E (an expression or a tensor) is a small static graph: grad, value_and_grad, jvp and
+/// eval compute it on the stack (eval and eval_into keep one elementwise tree over leaves with a
 /// costly op, such as tanh(x) * sigmoid(x), in the fused loop instead).
 template <class E>
 inline constexpr bool is_small_graph = detail::small::graph<expr_t<E>>;
