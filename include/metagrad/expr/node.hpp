@@ -59,16 +59,17 @@ struct node : expr_tag, extents_member<typename Op::template result_shape<shape_
 
   // Static operands have been checked at compile time and give a static result: its extents are
   // constants, not a run-time walk over the operands' (one per node built, and autodiff builds
-  // many per step). A static result of a dyn operand (a reshape) still checks it. (Two
-  // constructors, not a helper function: a function of the node's type per node is a symbol
-  // spelling the whole subexpression, which g++ mangles at a cost that grows with its length.)
-  node(Op o, Args const&... a) requires(shape_type::is_static && (shape_t<Args>::is_static && ...))
-      : op(o), args{a...} {}
-  node(Op o,
-       Args const&... a) requires(!(shape_type::is_static && (shape_t<Args>::is_static && ...)))
-      : extents_member<shape_type>(o.template result_extents<shape_t<Args>...>(a.ext...)),
-        op(o),
-        args{a...} {}
+  // many per step). A static result of a dyn operand (a reshape) still checks it. (In the body,
+  // not in a helper function: a function of the node's type is a symbol spelling the whole
+  // subexpression, which g++ mangles at a cost that grows faster than its length. Nor in two
+  // constructors constrained on the shapes: after any error in a TU, g++ 12 finds them ambiguous
+  // for every node.)
+  node(Op o, Args const&... a) : op(o), args{a...} {
+    if constexpr (!shape_type::is_static)
+      this->ext = o.template result_extents<shape_t<Args>...>(a.ext...);
+    else if constexpr (!(shape_t<Args>::is_static && ...))
+      (void)o.template result_extents<shape_t<Args>...>(a.ext...);
+  }
 };
 
 template <class E>
