@@ -61,11 +61,13 @@ struct grad_accumulator {
   std::array<bool, sizeof...(Tensors)> written{};
 
   /// (A small static cotangent, as every one of a small graph's, is computed on the stack:
-  /// eval/small.hpp.)
+  /// eval/small.hpp. One of another shape comes from an op whose shape error was reported: it
+  /// takes the general path, which adds no error of its own.)
   template <std::size_t K, class G>
   void add(G const& g) {
     auto& t = detail::get<K>(grads);
-    if constexpr (detail::small::graph<G>) {
+    if constexpr (detail::small::graph<G> &&
+                  std::is_same_v<shape_t<G>, shape_t<std::remove_cvref_t<decltype(t.view())>>>) {
       if (!written[K])
         detail::small::evaluate(t.data(), g), written[K] = true;
       else

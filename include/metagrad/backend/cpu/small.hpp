@@ -262,7 +262,10 @@ constexpr index_t concat_offset(std::array<index_t, N> const& dims) {
 }
 template <std::size_t Axis, class... X>
 struct node_kind<node<concat_op<Axis>, X...>> {
-  static constexpr bool supported = (view_leaf<X> && ...);
+  // (operands of another rank: concat's error is the one to show, not this loop's)
+  static constexpr bool supported =
+      (view_leaf<X> && ...) &&
+      ((shape_t<X>::rank == shape_t<node<concat_op<Axis>, X...>>::rank) && ...);
   using N = node<concat_op<Axis>, X...>;
   static void run(value_t<N>* dst, N const& n) {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
