@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // flat_tuple<T...>: the tuple that expressions hold their args in, and that derivative rules return
-// their cotangents in. One base per element, indexed by position, and one constructor that is not
-// a template, in the tuple itself: the base is an aggregate it initialises with braces, so one
-// function is instantiated per tuple type, not two (an inherited constructor and the base's). Each
+// their cotangents in. One base per element, indexed by position, and constructors that are not
+// templates (from copies, from rvalues) in the tuple itself: the base is an aggregate they
+// initialise with braces, so one function is instantiated per tuple type and use, not two (an
+// inherited constructor and the base's). Each
 // is a symbol spelling every element's type, which g++ mangles at a cost that grows faster than
 // the symbols' length. (No constructor at all, an aggregate built by brace elision, makes clang's
 // -Wall warn at every construction: -Wmissing-braces.)

@@ -75,9 +75,12 @@ struct over_values<node<Op, A...>> {
   using type = node<Op, value_view_t<A>...>;
 };
 
-/// The most bytes a small graph's values may take on the stack. Its nodes are small, but a
-/// composed transformation's graph can have many: the expression of grad(f) repeats f's forward
-/// nodes, and jvp(grad(f)) or grad(grad(f)) computes it. A graph over this takes the general path.
+/// The most bytes a small graph's values (values<E>) may take on the stack. Its nodes are small,
+/// but a composed transformation's graph can have many: the expression of grad(f) repeats f's
+/// forward nodes, and jvp(grad(f)) or grad(grad(f)) computes it. A graph over this takes the
+/// general path. The frame holds more than the values: jvp's tangents beside them (as many
+/// bytes again at most) and the reverse walk's cotangent arrays, so a step's frame can reach
+/// about twice this (63 KB measured with -fstack-usage for a 30 KB graph).
 inline constexpr std::size_t max_stack_bytes = 32 * 1024;
 
 template <class E>
