@@ -3,10 +3,10 @@
 // their cotangents in. One base per element, indexed by position, and constructors that are not
 // templates (from copies, from rvalues) in the tuple itself: the base is an aggregate they
 // initialise with braces, so one function is instantiated per tuple type and use, not two (an
-// inherited constructor and the base's). Each
-// is a symbol spelling every element's type, which g++ mangles at a cost that grows faster than
-// the symbols' length. (No constructor at all, an aggregate built by brace elision, makes clang's
-// -Wall warn at every construction: -Wmissing-braces.)
+// inherited constructor and the base's). Each is a symbol spelling every element's type, which
+// g++ mangles at a cost that grows faster than the symbols' length. (No constructor at all, an
+// aggregate built by brace elision, makes clang's -Wall warn at every construction:
+// -Wmissing-braces.)
 //
 // Why not std::tuple: the time g++ 12 and clang 14 take to resolve a call to one of std::tuple's
 // constructors (libstdc++'s constrained overload set) grows with the size of its element types
