@@ -175,19 +175,21 @@ BENCHMARK(BM_or_gate_eigen);
 // Forward mode
 // ---------------------------------------------------------------------------------------------
 mg::tensor<float, mg::shape<2, 2>> const jvp_direction{{0.5f, -0.5f}, {1.0f, 0.25f}};
+/// The same direction as an Eigen matrix (the tensor is row-major).
+Eigen::Matrix<float, 2, 2> eigen_direction() {
+  return Eigen::Map<Eigen::Matrix<float, 2, 2, Eigen::RowMajor> const>(jvp_direction.data());
+}
 
 /// The three versions agree on the derivative, or the timings mean nothing.
 void check_same_jvp() {
   static bool const checked = [] {
     metagrad_net a;
     eigen_net b;
-    Eigen::Matrix<float, 2, 2> v;
-    v << 0.5f, -0.5f, 1.0f, 0.25f;
     auto [la, da] = a.jvp(a.w1, jvp_direction);
     auto [lg, dg] =
         a.jvp(mg::tensor_view<float, mg::shape<mg::dyn, mg::dyn>>(a.w1.data(), {2, 2}),
               mg::tensor_view<float, mg::shape<mg::dyn, mg::dyn>>(jvp_direction.data(), {2, 2}));
-    auto [lb, db] = b.jvp(v);
+    auto [lb, db] = b.jvp(eigen_direction());
     std::fprintf(stderr, "or_gate_jvp: derivative: metagrad %.7g, general path %.7g, eigen %.7g\n",
                  double(da), double(dg), double(db));
     auto near = [](float p, float q) { return std::abs(double(p) - double(q)) <= 1e-6; };
@@ -230,8 +232,7 @@ BENCHMARK(BM_or_gate_jvp_general);
 void BM_or_gate_jvp_eigen(benchmark::State& state) {
   check_same_jvp();
   eigen_net net;
-  Eigen::Matrix<float, 2, 2> v;
-  v << 0.5f, -0.5f, 1.0f, 0.25f;
+  Eigen::Matrix<float, 2, 2> const v = eigen_direction();
   for (auto _ : state) {
     auto r = net.jvp(v);
     benchmark::DoNotOptimize(r);

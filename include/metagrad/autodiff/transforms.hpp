@@ -421,18 +421,18 @@ auto jvp(F f, std::tuple<P...> const& primals, std::tuple<T...> const& tangents)
     using E = decltype(detail::call_marked<L, I...>(f, std::get<I>(prims)...));
     if constexpr (L == 1 && detail::small::graph<E>) {
       return detail::jvp_small<I...>(f, prims, tans);
-    } else if constexpr (L == 1) {
-      auto out = detail::call_marked<L, I...>(f, std::get<I>(prims)...);
-      detail::shared_results_frame tangents_once;
-      detail::scratch_scope scope;
-      auto traced = trace<detail::costly_nodes::keep>(out);
-      auto value = eval(traced);
-      auto derivative = eval(tangent<L>(traced, tans));
-      return std::pair{std::move(value), std::move(derivative)};
     } else {
       auto out = detail::call_marked<L, I...>(f, std::get<I>(prims)...);
       detail::shared_results_frame tangents_once;
-      return std::pair{out, tangent<L>(out, tans)};
+      if constexpr (L == 1) {
+        detail::scratch_scope scope;
+        auto traced = trace<detail::costly_nodes::keep>(out);
+        auto value = eval(traced);
+        auto derivative = eval(tangent<L>(traced, tans));
+        return std::pair{std::move(value), std::move(derivative)};
+      } else {
+        return std::pair{out, tangent<L>(out, tans)};
+      }
     }
   }
   (std::index_sequence_for<P...>{});
