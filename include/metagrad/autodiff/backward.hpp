@@ -33,18 +33,35 @@ constexpr std::size_t dependent_args() {
     return 0;
 }
 
+/// A node's value or arg as the vjp rules of a pass at level L read it. At level 1 no
+/// transformation encloses the pass and none differentiates the cotangents again, so a rule
+/// reads an arg as its evaluation would: prepare()'s plain views of the trace's cached nodes and
+/// of the arguments' marks, under the elementwise nodes the cotangents recompute. A cotangent's
+/// type then spells its own layer, not the whole graph below it: each type is a symbol in every
+/// function instantiated on it, and g++ mangles a symbol at a cost that grows faster than its
+/// length (a chain of 64 dense layers: 25% fewer bytes of symbols, 19% less compiler memory).
+/// Inside another transformation (L > 1) the rules get the expressions, which the enclosing
+/// pass differentiates.
+template <int L, class A>
+decltype(auto) rule_arg(A const& a) {
+  if constexpr (L == 1)
+    return prepare(a);
+  else
+    return (a);
+}
+
 /// The vjp rule of node n (whose value e gives) at its args.
-template <class N, class E, class G, std::size_t... I, class... A>
+template <int L, class N, class E, class G, std::size_t... I, class... A>
 auto vjp_at(N const& n, E const& e, G const& g,
             flat_tuple_base<std::index_sequence<I...>, A...> const& args) {
-  return N::op_type::vjp(n.op, g, value_of(e), get<I>(args)...);
+  return N::op_type::vjp(n.op, g, rule_arg<L>(value_of(e)), rule_arg<L>(get<I>(args))...);
 }
 
 /// The op's vjp rule: one cotangent per arg of rule_node(e).
-template <class E, class G>
+template <int L, class E, class G>
 auto call_vjp(E const& e, G const& g) {
   auto const& n = rule_node(e);
-  auto cts = vjp_at(n, e, g, args_of(n));
+  auto cts = vjp_at<L>(n, e, g, args_of(n));
   static_assert(is_flat_tuple<decltype(cts)>,
                 "an op's vjp rule returns its cotangents as detail::flat_tuple{...}, one per "
                 "argument (std::tuple's constructors take exponential compile time on "
@@ -161,7 +178,7 @@ auto backward(E const& e, G const& g) {
         return no_cotangent{};
     });
   } else {
-    auto cts = detail::call_vjp(e, g);
+    auto cts = detail::call_vjp<L>(e, g);
     auto const& args = detail::args_of(rule_node(e));
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
       return detail::fold_cotangents(detail::no_cotangents<N>(),
@@ -251,7 +268,7 @@ void backward_args(flat_tuple_base<std::index_sequence<I...>, A...> const& args,
 /// The op's vjp at e, then each arg's share of the cotangent, recursively.
 template <int L, class E, class G, class Acc>
 void backward_through(E const& e, G const& g, Acc& acc) {
-  backward_args<L>(detail::args_of(rule_node(e)), detail::call_vjp(e, g), acc);
+  backward_args<L>(detail::args_of(rule_node(e)), detail::call_vjp<L>(e, g), acc);
 }
 
 template <int L, class E, class Acc>
