@@ -50,7 +50,7 @@ TEST_CASE("element<K> is std::get<K> on long and short tuples") {
   CHECK(&element<18>(r) == &b);
 
   // Tuple-likes other than std::tuple: get found by argument-dependent lookup.
-  mg::detail::flat_tuple f{1, 2.5};
+  auto f = mg::detail::make_flat_tuple(1, 2.5);
   CHECK(element<1>(f) == 2.5);
   std::array<int, 3> arr{7, 8, 9};
   CHECK(element<2>(arr) == 9);

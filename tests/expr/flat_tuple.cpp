@@ -1,5 +1,6 @@
 // detail::flat_tuple, the tuple expressions hold their args in and derivative rules return
-// cotangents in: tuple-like (get, tuple_size, tuple_element, structured bindings), moves what it
+// cotangents in: tuple-like (get, tuple_size, tuple_element, structured bindings), an aggregate
+// (no constructor to instantiate per tuple type), built by make_flat_tuple, which moves what it
 // is given as rvalues, and costs nothing to build for element types that are deep DAGs - the
 // case std::tuple's constructors take exponential compile time on (detail/flat_tuple.hpp).
 #include <string>
@@ -8,6 +9,7 @@
 
 namespace mg = metagrad;
 using mg::detail::flat_tuple;
+using mg::detail::make_flat_tuple;
 
 namespace {
 struct counted {
@@ -38,7 +40,7 @@ struct deep_type<0> {
 }  // namespace
 
 TEST_CASE("flat_tuple is tuple-like") {
-  flat_tuple t{1, 2.5, std::string("three")};
+  auto t = make_flat_tuple(1, 2.5, std::string("three"));
   static_assert(std::tuple_size_v<decltype(t)> == 3);
   static_assert(std::is_same_v<std::tuple_element_t<1, decltype(t)>, double>);
   static_assert(std::is_same_v<std::tuple_element_t<2, decltype(t)>, std::string>);
@@ -56,13 +58,26 @@ TEST_CASE("flat_tuple is tuple-like") {
   static_assert(std::tuple_size_v<decltype(empty)> == 0);
 }
 
-TEST_CASE("flat_tuple moves rvalues and copies lvalues") {
+TEST_CASE("flat_tuple and node are aggregates") {
+  // A constructor would be one more function per type, each a symbol spelling the whole
+  // subexpression: the reason both are aggregates (detail/flat_tuple.hpp, expr/node.hpp).
+  static_assert(std::is_aggregate_v<flat_tuple<int, double>>);
+  flat_tuple<int, double> braced{{{1}, {2.5}}};
+  CHECK(get<1>(braced) == 2.5);
+  mg::tensor<float, mg::shape<2>> a{1, 2}, b{3, 5};
+  auto sum = a + b * 2.0f;
+  static_assert(std::is_aggregate_v<decltype(sum)>);
+  CHECK(mg::eval(sum)(1) == 12);
+}
+
+TEST_CASE("make_flat_tuple moves rvalues and copies lvalues") {
   int copies = 0, moves = 0;
   counted x(&copies, &moves), y(&copies, &moves);
-  flat_tuple<counted, counted> from_lvalues{x, y};
+  auto from_lvalues = make_flat_tuple(x, y);
+  static_assert(std::is_same_v<decltype(from_lvalues), flat_tuple<counted, counted>>);
   CHECK(copies == 2);
   CHECK(moves == 0);
-  flat_tuple<counted, counted> from_rvalues{std::move(x), std::move(y)};
+  auto from_rvalues = make_flat_tuple(std::move(x), std::move(y));
   CHECK(copies == 2);
   CHECK(moves == 2);
   auto moved = std::move(from_rvalues);
@@ -73,8 +88,8 @@ TEST_CASE("flat_tuple moves rvalues and copies lvalues") {
 TEST_CASE("flat_tuple holds element types that are deep DAGs") {
   using T = deep_type<30>::type;  // 2^30 leaves as a tree
   T x{};
-  flat_tuple<T> one{x};
-  flat_tuple<T, T> two{x, T{}};
+  flat_tuple<T> one{{{x}}};
+  auto two = make_flat_tuple(x, T{});
   flat_tuple copy = two;
   CHECK(mg::detail::get<0>(one).a == nullptr);
   CHECK(mg::detail::get<1>(copy).b == nullptr);

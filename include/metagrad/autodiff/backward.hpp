@@ -63,7 +63,7 @@ auto call_vjp(E const& e, G const& g) {
   auto const& n = rule_node(e);
   auto cts = vjp_at<L>(n, e, g, args_of(n));
   static_assert(is_flat_tuple<decltype(cts)>,
-                "an op's vjp rule returns its cotangents as detail::flat_tuple{...}, one per "
+                "an op's vjp rule returns its cotangents as detail::make_flat_tuple(...), one per "
                 "argument (std::tuple's constructors take exponential compile time on "
                 "expression types: detail/flat_tuple.hpp)");
   return cts;
@@ -121,7 +121,7 @@ auto add_cotangents(A const& a, B const& b) {
 template <class... A, class... B>
 auto add_cotangent_tuples(flat_tuple<A...> const& a, flat_tuple<B...> const& b) {
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
-    return flat_tuple{add_cotangents(get<I>(a), get<I>(b))...};
+    return make_flat_tuple(add_cotangents(get<I>(a), get<I>(b))...);
   }
   (std::index_sequence_for<A...>{});
 }

@@ -23,7 +23,8 @@ namespace metagrad {
 /// are in scratch memory beside the value (they live as long as it does: the trace's scratch
 /// scope), so a copy is a view and a pointer however deep the graph below it. A trace's nodes are
 /// copied into every derivative expression that reads them; holding the args by value made each
-/// copy one of the whole subtree (a third of the OR-gate step's time was memmove).
+/// copy one of the whole subtree (a third of the OR-gate step's time was memmove). An aggregate,
+/// like node (a constructor is one more symbol spelling the subexpression).
 template <class Op, class... Args>
 struct cached
     : tensor_view<typename node<Op, Args...>::value_type, typename node<Op, Args...>::shape_type,
@@ -35,9 +36,6 @@ struct cached
   using args_type = detail::flat_tuple<Args...>;
   [[no_unique_address]] Op op;
   args_type const* held;
-
-  cached(view_type v, Op o, args_type a)
-      : view_type(v), op(o), held(detail::scratch::make<args_type>(std::move(a))) {}
 };
 
 template <class E>
@@ -300,7 +298,8 @@ auto computed_once(X const& t) {
     return t;
   } else {
     return unpack(t.args, [&]<class... A>(A const&...) {
-      return cached<typename X::op_type, A...>(traced_value(t), t.op, t.args);
+      return cached<typename X::op_type, A...>{traced_value(t), t.op,
+                                               detail::scratch::make<flat_tuple<A...>>(t.args)};
     });
   }
 }
@@ -318,12 +317,14 @@ auto trace_node(E const& e) {
   } else if constexpr (!has_args<E> || is_cached<E>) {
     return e;
   } else {
-    auto args =
-        detail::unpack(e.args, [](auto const&... a) { return flat_tuple{trace_node<P>(a)...}; });
+    auto args = detail::unpack(e.args, [](auto const&... a) {
+      return flat_tuple<decltype(trace_node<P>(a))...>{{{trace_node<P>(a)}...}};
+    });
     using Op = typename E::op_type;
     if constexpr (is_elementwise_op<Op> && !(P == costly_nodes::keep && detail::costly_op<Op>)) {
       return detail::unpack(args, [&](auto const&... a) {
-        auto n = node<Op, std::remove_cvref_t<decltype(a)>...>(e.op, a...);
+        auto n = node<Op, std::remove_cvref_t<decltype(a)>...>{
+            {}, extents_member<shape_t<E>>(e.ext), e.op, {{{a}...}}};
         if constexpr (detail::costly_op<Op>)
           return detail::memoize(n);
         else
@@ -335,10 +336,12 @@ auto trace_node(E const& e) {
         using V = typename C::view_type;
         auto& seen = trace_values::local();
         if (auto const* p = seen.find(e))
-          return C(V(static_cast<value_t<C> const*>(p), e.ext), e.op, std::move(args));
-        auto value = traced_value(node<Op, std::remove_cvref_t<decltype(a)>...>(e.op, a...));
+          return C{V(static_cast<value_t<C> const*>(p), e.ext), e.op,
+                   scratch::make<decltype(args)>(args)};
+        auto value = traced_value(node<Op, std::remove_cvref_t<decltype(a)>...>{
+            {}, extents_member<shape_t<E>>(e.ext), e.op, {{{a}...}}});
         seen.add(e, value.ptr);
-        return C(value, e.op, std::move(args));
+        return C{value, e.op, scratch::make<decltype(args)>(args)};
       });
     }
   }

@@ -61,7 +61,7 @@ consteval bool check_scalar_output() {
 template <class... Args>
 auto make_accumulator(Args const&... args) {
   return grad_accumulator<tensor<value_t<Args>, shape_t<Args>, device_t<Args>>...>{
-      {tensor<value_t<Args>, shape_t<Args>, device_t<Args>>(args.ext, uninitialized_t{})...}};
+      {{{tensor<value_t<Args>, shape_t<Args>, device_t<Args>>(args.ext, uninitialized_t{})}...}}};
 }
 
 template <class Tuple>
@@ -198,7 +198,7 @@ struct grad_fn_impl {
   template <class F, class... Args>
   [[gnu::flatten]] static auto call_small(F& f, Args const&... args) {
     auto out = call_marked<1, I...>(f, args...);
-    flat_tuple<Args const*...> arg_tuple{&args...};
+    flat_tuple<Args const*...> arg_tuple{{{&args}...}};
     return small::value_and_grad<WithValue, 1>(out,
                                                make_accumulator(as_expr(*get<I>(arg_tuple))...));
   }
@@ -208,7 +208,7 @@ struct grad_fn_impl {
     auto out = call_marked<L, I...>(f, args...);
     using E = decltype(out);
     using T = value_t<E>;
-    flat_tuple<Args const*...> arg_tuple{&args...};
+    flat_tuple<Args const*...> arg_tuple{{{&args}...}};
     using AT = flat_tuple<Args const*...>;
     if constexpr (L == 1 && fuses_sum_and_grad<L, E,
                                                expr_t<std::remove_cvref_t<decltype(*get<I>(
@@ -307,13 +307,13 @@ struct grad_fn {
       return a;
     }();
     auto on_leaves = [fn = f](auto const&... leaves) mutable {
-      flat_tuple<std::remove_cvref_t<decltype(leaves)>...> all{leaves...};
+      flat_tuple<std::remove_cvref_t<decltype(leaves)>...> all{{{leaves}...}};
       return [&]<std::size_t... J>(std::index_sequence<J...>) {
         return fn(tree_unflatten<Args, offsets[J]>(all)...);
       }
       (std::index_sequence_for<Args...>{});
     };
-    flat_tuple<Args const*...> arg_ptrs{&args...};
+    flat_tuple<Args const*...> arg_ptrs{{{&args}...}};
     static constexpr std::size_t total = offsets[sizeof...(Args)];
     auto r = [&]<std::size_t... K, std::size_t... A>(std::index_sequence<K...>,
                                                      std::index_sequence<A...>) {

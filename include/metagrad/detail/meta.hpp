@@ -29,7 +29,7 @@ constexpr void static_for(F&& f) {
 template <std::size_t N, class F>
 constexpr auto tuple_generate(F&& f) {
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
-    return flat_tuple{f(std::integral_constant<std::size_t, I>{})...};
+    return make_flat_tuple(f(std::integral_constant<std::size_t, I>{})...);
   }
   (std::make_index_sequence<N>{});
 }

@@ -79,9 +79,10 @@ auto prepare(E const& e);
 
 namespace detail {
 /// An elementwise node over its prepared args.
-template <class Op, std::size_t... I, class... A>
-auto prepare_node(Op const& op, flat_tuple_base<std::index_sequence<I...>, A...> const& args) {
-  return node<Op, decltype(prepare(std::declval<A const&>()))...>(op, prepare(get<I>(args))...);
+template <class E, std::size_t... I, class... A>
+auto prepare_node(E const& e, flat_tuple_base<std::index_sequence<I...>, A...> const& args) {
+  return node<typename E::op_type, decltype(prepare(std::declval<A const&>()))...>{
+      {}, extents_member<shape_t<E>>(e.ext), e.op, {{{prepare(get<I>(args))}...}}};
 }
 }  // namespace detail
 
@@ -98,7 +99,7 @@ auto prepare(E const& e) {
   } else if constexpr (is_shared_expr<E>) {
     return materialize(e.inner());
   } else if constexpr (is_elementwise_op<typename E::op_type>) {
-    return detail::prepare_node(e.op, e.args);
+    return detail::prepare_node(e, e.args);
   } else {
     return materialize(e);
   }

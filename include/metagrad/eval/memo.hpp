@@ -33,7 +33,7 @@ struct memo_op : elementwise_unary<memo_op> {
   }
   static auto jvp(memo_op, auto const&, auto const&, auto const& dx) { return dx; }
   static auto vjp(memo_op, auto const& g, auto const&, auto const&) {
-    return detail::flat_tuple{g};
+    return detail::make_flat_tuple(g);
   }
 };
 
@@ -64,8 +64,10 @@ auto memoize(X const& x) {
   auto* raw =
       scratch::take<std::byte>(static_cast<std::size_t>(memo_chunk) * sizeof(T) + memo_page);
   auto const at = reinterpret_cast<std::uintptr_t>(raw) % memo_page;
-  return node<memo_op, X>(memo_op{{}, stamp, raw + (memo_page + memo_page_offset - at) % memo_page},
-                          x);
+  return node<memo_op, X>{{},
+                          extents_member<shape_t<X>>(x.ext),
+                          memo_op{{}, stamp, raw + (memo_page + memo_page_offset - at) % memo_page},
+                          {{{x}}}};
 }
 
 /// A fresh stamp for each chunk a fused loop evaluates.

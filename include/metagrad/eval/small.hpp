@@ -149,7 +149,10 @@ template <class Op, class... A, class Kids>
 auto node_over(Kids const& kids, node<Op, A...> const& e) {
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
     return
-        typename over_values<node<Op, A...>>::type(e.op, view_of(get<I>(kids), get<I>(e.args))...);
+        typename over_values<node<Op, A...>>::type{{},
+                                                   extents_member<shape_t<node<Op, A...>>>(e.ext),
+                                                   e.op,
+                                                   {{{view_of(get<I>(kids), get<I>(e.args))}...}}};
   }
   (std::index_sequence_for<A...>{});
 }

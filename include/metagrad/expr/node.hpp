@@ -57,19 +57,10 @@ struct node : expr_tag, extents_member<typename Op::template result_shape<shape_
   [[no_unique_address]] Op op;
   detail::flat_tuple<Args...> args;
 
-  // Static operands have been checked at compile time and give a static result: its extents are
-  // constants, not a run-time walk over the operands' (one per node built, and autodiff builds
-  // many per step). A static result of a dyn operand (a reshape) still checks it. (In the body,
-  // not in a helper function: a function of the node's type is a symbol spelling the whole
-  // subexpression, which g++ mangles at a cost that grows faster than its length. Nor in two
-  // constructors constrained on the shapes: after any error in a TU, g++ 12 finds them ambiguous
-  // for every node.)
-  node(Op o, Args const&... a) : op(o), args{a...} {
-    if constexpr (!shape_type::is_static)
-      this->ext = o.template result_extents<shape_t<Args>...>(a.ext...);
-    else if constexpr (!(shape_t<Args>::is_static && ...))
-      (void)o.template result_extents<shape_t<Args>...>(a.ext...);
-  }
+  // An aggregate: built in place by make_node, and by the passes that rebuild a node over new
+  // args (a trace, prepare, the small path's values), which take its extents as they are. A
+  // constructor would be one more function per node type: a symbol spelling the whole
+  // subexpression, which g++ mangles at a cost that grows faster than its length.
 };
 
 template <class E>
@@ -88,7 +79,21 @@ auto make_node(Op op, Args const&... args) {
     return zero<typename N::value_type, typename N::shape_type, typename N::device_type>(
         op.template result_extents<shape_t<Args>...>(args.ext...));
   } else {
-    return node<Op, Args...>(op, args...);
+    // Static operands have been checked at compile time and give a static result: its extents
+    // are constants, not a run-time walk over the operands'. A static result of a dyn operand
+    // (a reshape) still checks it.
+    using N = node<Op, Args...>;
+    using S = typename N::shape_type;
+    if constexpr (!S::is_static) {
+      return N{{},
+               extents_member<S>(op.template result_extents<shape_t<Args>...>(args.ext...)),
+               op,
+               {{{args}...}}};
+    } else {
+      if constexpr (!(shape_t<Args>::is_static && ...))
+        (void)op.template result_extents<shape_t<Args>...>(args.ext...);
+      return N{{}, {}, op, {{{args}...}}};
+    }
   }
 }
 

@@ -366,15 +366,15 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
       static_assert(sizeof...(Args) - 1 == sizeof...(In), "functional: one argument per input");
       auto const& m = metagrad::detail::element<sizeof...(Args) - 1>(all);
       return [&]<std::size_t... I>(std::index_sequence<I...>) {
-        return finish(
-            run<0>(p, metagrad::detail::flat_tuple{as_expr(metagrad::detail::element<I>(all))...},
-                   metagrad::detail::flat_tuple<>{}, &m));
+        return finish(run<0>(
+            p, metagrad::detail::make_flat_tuple(as_expr(metagrad::detail::element<I>(all))...),
+            metagrad::detail::flat_tuple<>{}, &m));
       }
       (std::make_index_sequence<sizeof...(In)>{});
     } else {
       static_assert(sizeof...(Args) == sizeof...(In), "functional: one argument per input");
       eval_mode<> const plain{};  // layers without state see eval mode; batch norm asks for state
-      return finish(run<0>(p, metagrad::detail::flat_tuple{as_expr(args)...},
+      return finish(run<0>(p, metagrad::detail::make_flat_tuple(as_expr(args)...),
                            metagrad::detail::flat_tuple<>{}, &plain));
     }
   }
@@ -384,8 +384,8 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
   template <class P, expression_like X, class St>
   void update_state(P const& p, X const& x, St& s, rng key) const {
     if constexpr (holds_state<St>)
-      update_from<0>(p, metagrad::detail::flat_tuple{as_expr(x)}, metagrad::detail::flat_tuple<>{},
-                     s, train_mode{key});
+      update_from<0>(p, metagrad::detail::make_flat_tuple(as_expr(x)),
+                     metagrad::detail::flat_tuple<>{}, s, train_mode{key});
   }
 
   /// Calls f(name, tensor) for every parameter, named "K.weight" by node.
@@ -437,7 +437,7 @@ struct functional_model<std::tuple<In...>, std::tuple<Out...>, Nodes...> {
   template <class Vals, class V>
   static auto append(Vals const& vals, V v) {
     return metagrad::detail::unpack(vals, [&](auto const&... a) {
-      return metagrad::detail::flat_tuple{a..., std::move(v)};
+      return metagrad::detail::make_flat_tuple(a..., std::move(v));
     });
   }
   /// How many references read node K's value: later nodes' and the outputs.

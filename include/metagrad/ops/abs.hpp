@@ -19,7 +19,7 @@ struct abs_op : elementwise_unary<abs_op> {
   static auto sign(auto const& x) { return (x > 0) - (x < 0); }
   static auto jvp(abs_op, auto const&, auto const& x, auto const& dx) { return dx * sign(x); }
   static auto vjp(abs_op, auto const& g, auto const&, auto const& x) {
-    return detail::flat_tuple{g * sign(x)};
+    return detail::make_flat_tuple(g * sign(x));
   }
 };
 

@@ -27,8 +27,8 @@ struct add_op : elementwise_binary<add_op> {
     return da + db;
   }
   static auto vjp(add_op, auto const& g, auto const&, auto const& a, auto const& b) {
-    return detail::flat_tuple{sum_to<shape_t<decltype(a)>>(g, a.ext),
-                              sum_to<shape_t<decltype(b)>>(g, b.ext)};
+    return detail::make_flat_tuple(sum_to<shape_t<decltype(a)>>(g, a.ext),
+                                   sum_to<shape_t<decltype(b)>>(g, b.ext));
   }
 };
 

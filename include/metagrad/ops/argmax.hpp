@@ -28,7 +28,7 @@ struct argmax_op {
   }
   static auto jvp(argmax_op, auto const& y, auto const&, auto const&) { return zeros_like(y); }
   static auto vjp(argmax_op, auto const&, auto const&, auto const& x) {
-    return detail::flat_tuple{zeros_like(x)};
+    return detail::make_flat_tuple(zeros_like(x));
   }
 };
 

@@ -33,7 +33,8 @@ struct avg_pool2d_op {
     return make_node(avg_pool2d_op{}, dx);
   }
   static auto vjp(avg_pool2d_op, auto const& g, auto const&, auto const& x) {
-    return detail::flat_tuple{make_node(avg_pool2d_grad_op<P, shape_t<decltype(x)>>{x.ext}, g)};
+    return detail::make_flat_tuple(
+        make_node(avg_pool2d_grad_op<P, shape_t<decltype(x)>>{x.ext}, g));
   }
 };
 
@@ -60,7 +61,7 @@ struct avg_pool2d_grad_op {
     return make_node(op, dg);
   }
   static auto vjp(avg_pool2d_grad_op, auto const& c, auto const&, auto const&) {
-    return detail::flat_tuple{make_node(avg_pool2d_op<P>{}, c)};
+    return detail::make_flat_tuple(make_node(avg_pool2d_op<P>{}, c));
   }
 };
 

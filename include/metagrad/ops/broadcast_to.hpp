@@ -38,7 +38,7 @@ struct broadcast_to_op : elementwise_tag {
     return broadcast_to<Shape>(dx, op.target);
   }
   static auto vjp(broadcast_to_op, auto const& g, auto const&, auto const& x) {
-    return detail::flat_tuple{sum_to<shape_t<decltype(x)>>(g, x.ext)};
+    return detail::make_flat_tuple(sum_to<shape_t<decltype(x)>>(g, x.ext));
   }
 };
 

@@ -28,7 +28,7 @@ struct clamp_op : elementwise_unary<clamp_op> {
     return dx * inside(op, x);
   }
   static auto vjp(clamp_op op, auto const& g, auto const&, auto const& x) {
-    return detail::flat_tuple{g * inside(op, x)};
+    return detail::make_flat_tuple(g * inside(op, x));
   }
 };
 

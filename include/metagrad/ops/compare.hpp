@@ -26,7 +26,7 @@ struct compare_op : elementwise_binary<compare_op<C>> {
     return zeros_like(y);
   }
   static auto vjp(compare_op, auto const&, auto const&, auto const& a, auto const& b) {
-    return detail::flat_tuple{zeros_like(a), zeros_like(b)};
+    return detail::make_flat_tuple(zeros_like(a), zeros_like(b));
   }
 };
 

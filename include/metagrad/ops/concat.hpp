@@ -90,7 +90,7 @@ struct concat_op {
     constexpr D ds{shape_t<decltype(x)>::dims[Axis]...};
     D s{x.ext[Axis]...};
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return detail::flat_tuple{make_node(concat_part_op<Axis, I, ds>{s}, g)...};
+      return detail::make_flat_tuple(make_node(concat_part_op<Axis, I, ds>{s}, g)...);
     }
     (std::index_sequence_for<decltype(x)...>{});
   }
@@ -131,14 +131,11 @@ struct concat_part_op {
                     device_t<decltype(g)>>(e);
       }
     };
-    return detail::flat_tuple{[&]<std::size_t... J>(std::index_sequence<J...>){
-        return make_node(concat_op<Axis>{}, piece(std::integral_constant<std::size_t, J>{})...);
+    return detail::make_flat_tuple([&]<std::size_t... J>(std::index_sequence<J...>) {
+      return make_node(concat_op<Axis>{}, piece(std::integral_constant<std::size_t, J>{})...);
+    }(std::make_index_sequence<n>{}));
   }
-  (std::make_index_sequence<n>{})
 };
-}  // namespace metagrad
-}
-;
 
 template <int Axis, class S0, class... S>
 consteval bool check_concat() {

@@ -89,8 +89,8 @@ struct conv2d_op {
   static auto vjp(conv2d_op, auto const& g, auto const&, auto const& x, auto const& w) {
     using XS = shape_t<decltype(x)>;
     using WS = shape_t<decltype(w)>;
-    return detail::flat_tuple{make_node(conv2d_input_grad_op<P, XS>{x.ext}, g, w),
-                              make_node(conv2d_weight_grad_op<P, WS>{w.ext}, x, g)};
+    return detail::make_flat_tuple(make_node(conv2d_input_grad_op<P, XS>{x.ext}, g, w),
+                                   make_node(conv2d_weight_grad_op<P, WS>{w.ext}, x, g));
   }
 };
 
@@ -121,8 +121,8 @@ struct conv2d_input_grad_op {
   }
   static auto vjp(conv2d_input_grad_op, auto const& c, auto const&, auto const& g, auto const& w) {
     using WS = shape_t<decltype(w)>;
-    return detail::flat_tuple{make_node(conv2d_op<P>{}, c, w),
-                              make_node(conv2d_weight_grad_op<P, WS>{w.ext}, c, g)};
+    return detail::make_flat_tuple(make_node(conv2d_op<P>{}, c, w),
+                                   make_node(conv2d_weight_grad_op<P, WS>{w.ext}, c, g));
   }
 };
 
@@ -153,8 +153,8 @@ struct conv2d_weight_grad_op {
   }
   static auto vjp(conv2d_weight_grad_op, auto const& c, auto const&, auto const& x, auto const& g) {
     using XS = shape_t<decltype(x)>;
-    return detail::flat_tuple{make_node(conv2d_input_grad_op<P, XS>{x.ext}, g, c),
-                              make_node(conv2d_op<P>{}, x, c)};
+    return detail::make_flat_tuple(make_node(conv2d_input_grad_op<P, XS>{x.ext}, g, c),
+                                   make_node(conv2d_op<P>{}, x, c));
   }
 };
 

@@ -20,7 +20,7 @@ struct cos_op : elementwise_unary<cos_op> {
   }
   static auto jvp(cos_op, auto const&, auto const& x, auto const& dx) { return -(dx * sin(x)); }
   static auto vjp(cos_op, auto const& g, auto const&, auto const& x) {
-    return detail::flat_tuple{-(g * sin(x))};
+    return detail::make_flat_tuple(-(g * sin(x)));
   }
 };
 

@@ -18,8 +18,8 @@ struct div_op : elementwise_binary<div_op> {
     return (da - y * db) / b;
   }
   static auto vjp(div_op, auto const& g, auto const& y, auto const& a, auto const& b) {
-    return detail::flat_tuple{sum_to<shape_t<decltype(a)>>(g / b, a.ext),
-                              sum_to<shape_t<decltype(b)>>(-(g * y) / b, b.ext)};
+    return detail::make_flat_tuple(sum_to<shape_t<decltype(a)>>(g / b, a.ext),
+                                   sum_to<shape_t<decltype(b)>>(-(g * y) / b, b.ext));
   }
 };
 

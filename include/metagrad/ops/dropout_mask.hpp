@@ -35,7 +35,7 @@ struct dropout_mask_op {
     return zeros_like(y);
   }
   static auto vjp(dropout_mask_op, auto const&, auto const&, auto const& x) {
-    return detail::flat_tuple{zeros_like(x)};
+    return detail::make_flat_tuple(zeros_like(x));
   }
 };
 

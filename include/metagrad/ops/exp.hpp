@@ -17,7 +17,7 @@ struct exp_op : elementwise_unary<exp_op> {
   }
   static auto jvp(exp_op, auto const& y, auto const&, auto const& dx) { return dx * y; }
   static auto vjp(exp_op, auto const& g, auto const& y, auto const&) {
-    return detail::flat_tuple{g * y};
+    return detail::make_flat_tuple(g * y);
   }
 };
 

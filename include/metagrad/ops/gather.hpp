@@ -58,8 +58,8 @@ struct take_along_axis_op {
   }
   static auto vjp(take_along_axis_op, auto const& g, auto const&, auto const& x, auto const& idx) {
     constexpr index_t dim = shape_t<decltype(x)>::dims[Axis];
-    return detail::flat_tuple{make_node(scatter_add_op<Axis, dim>{x.ext[Axis]}, g, idx),
-                              zeros_like(idx)};
+    return detail::make_flat_tuple(make_node(scatter_add_op<Axis, dim>{x.ext[Axis]}, g, idx),
+                                   zeros_like(idx));
   }
 };
 
@@ -100,8 +100,8 @@ struct take_op {
   }
   static auto vjp(take_op, auto const& g, auto const&, auto const& x, auto const& idx) {
     constexpr index_t dim = shape_t<decltype(x)>::dims[Axis];
-    return detail::flat_tuple{make_node(index_add_op<Axis, dim>{x.ext[Axis]}, g, idx),
-                              zeros_like(idx)};
+    return detail::make_flat_tuple(make_node(index_add_op<Axis, dim>{x.ext[Axis]}, g, idx),
+                                   zeros_like(idx));
   }
 };
 

@@ -71,7 +71,7 @@ struct gelu_grad_op : elementwise_unary<gelu_grad_op<F>> {
     return dx * second(x);
   }
   static auto vjp(gelu_grad_op, auto const& g, auto const&, auto const& x) {
-    return detail::flat_tuple{g * second(x)};
+    return detail::make_flat_tuple(g * second(x));
   }
 };
 
@@ -92,7 +92,7 @@ struct gelu_op : elementwise_unary<gelu_op<F>> {
     return dx * make_node(gelu_grad_op<F>{}, x);
   }
   static auto vjp(gelu_op, auto const& g, auto const&, auto const& x) {
-    return detail::flat_tuple{g * make_node(gelu_grad_op<F>{}, x)};
+    return detail::make_flat_tuple(g * make_node(gelu_grad_op<F>{}, x));
   }
 };
 

@@ -16,7 +16,7 @@ struct stop_gradient_op : elementwise_unary<stop_gradient_op> {
     return zeros_like(y);
   }
   static auto vjp(stop_gradient_op, auto const&, auto const&, auto const& x) {
-    return detail::flat_tuple{zeros_like(x)};
+    return detail::make_flat_tuple(zeros_like(x));
   }
 };
 
@@ -38,7 +38,7 @@ struct bind_op : elementwise_unary<bind_op<Level, Index>> {
   }
   static auto jvp(bind_op, auto const&, auto const&, auto const& dx) { return dx; }
   static auto vjp(bind_op, auto const& g, auto const&, auto const&) {
-    return detail::flat_tuple{g};
+    return detail::make_flat_tuple(g);
   }
 };
 

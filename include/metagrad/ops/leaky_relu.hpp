@@ -26,7 +26,7 @@ struct leaky_relu_op : elementwise_unary<leaky_relu_op> {
     return dx * slope(op, x);
   }
   static auto vjp(leaky_relu_op op, auto const& g, auto const&, auto const& x) {
-    return detail::flat_tuple{g * slope(op, x)};
+    return detail::make_flat_tuple(g * slope(op, x));
   }
 };
 

@@ -17,7 +17,7 @@ struct log_op : elementwise_unary<log_op> {
   }
   static auto jvp(log_op, auto const&, auto const& x, auto const& dx) { return dx / x; }
   static auto vjp(log_op, auto const& g, auto const&, auto const& x) {
-    return detail::flat_tuple{g / x};
+    return detail::make_flat_tuple(g / x);
   }
 };
 

@@ -18,7 +18,7 @@ struct log1p_op : elementwise_unary<log1p_op> {
   }
   static auto jvp(log1p_op, auto const&, auto const& x, auto const& dx) { return dx / (x + 1); }
   static auto vjp(log1p_op, auto const& g, auto const&, auto const& x) {
-    return detail::flat_tuple{g / (x + 1)};
+    return detail::make_flat_tuple(g / (x + 1));
   }
 };
 

@@ -150,9 +150,9 @@ struct matmul_op {
       auto g2 = reshape<shape<F::rows, shape_t<G>::dims[rg - 1]>>(g, {{rows, g.ext[rg - 1]}});
       auto ga = make_node(matmul_op<false, !TB>{}, g, b);
       if constexpr (TB)
-        return detail::flat_tuple{ga, make_node(matmul_op<true, false>{}, g2, a2)};
+        return detail::make_flat_tuple(ga, make_node(matmul_op<true, false>{}, g2, a2));
       else
-        return detail::flat_tuple{ga, make_node(matmul_op<true, false>{}, a2, g2)};
+        return detail::make_flat_tuple(ga, make_node(matmul_op<true, false>{}, a2, g2));
     } else {
       return vjp_broadcast(g, a, b);
     }
@@ -173,8 +173,8 @@ struct matmul_op {
         return std::pair{make_node(matmul_op<true, true>{}, b, g),
                          make_node(matmul_op<true, true>{}, g, a)};
     }();
-    return detail::flat_tuple{sum_to<shape_t<decltype(a)>>(ga, a.ext),
-                              sum_to<shape_t<decltype(b)>>(gb, b.ext)};
+    return detail::make_flat_tuple(sum_to<shape_t<decltype(a)>>(ga, a.ext),
+                                   sum_to<shape_t<decltype(b)>>(gb, b.ext));
   }
 };
 

@@ -25,7 +25,7 @@ struct extremum_kind {
   template <bool Keep, auto Axes>
   static auto vjp(reduce_op<Derived, Keep, Axes>, auto const& g, auto const& y, auto const& x) {
     using In = shape_t<decltype(x)>;
-    return detail::flat_tuple{unreduce<In, Axes, Keep>(g, x.ext) * share<Keep, Axes>(y, x)};
+    return detail::make_flat_tuple(unreduce<In, Axes, Keep>(g, x.ext) * share<Keep, Axes>(y, x));
   }
 };
 

@@ -100,7 +100,7 @@ auto max_pool2d_op<P>::jvp(max_pool2d_op, auto const&, auto const& x, auto const
 }
 template <pool2d_params P>
 auto max_pool2d_op<P>::vjp(max_pool2d_op, auto const& g, auto const&, auto const& x) {
-  return detail::flat_tuple{max_pool2d_grad<P>(g, x)};
+  return detail::make_flat_tuple(max_pool2d_grad<P>(g, x));
 }
 template <pool2d_params P>
 auto max_pool2d_gather_op<P>::jvp(max_pool2d_gather_op, auto const&, auto const&, auto const& x,
@@ -110,7 +110,7 @@ auto max_pool2d_gather_op<P>::jvp(max_pool2d_gather_op, auto const&, auto const&
 template <pool2d_params P>
 auto max_pool2d_gather_op<P>::vjp(max_pool2d_gather_op, auto const& c, auto const&, auto const&,
                                   auto const& x) {
-  return detail::flat_tuple{max_pool2d_grad<P>(c, x), zeros_like(x)};
+  return detail::make_flat_tuple(max_pool2d_grad<P>(c, x), zeros_like(x));
 }
 template <pool2d_params P>
 auto max_pool2d_grad_op<P>::jvp(max_pool2d_grad_op, auto const&, auto const&, auto const& x,
@@ -120,7 +120,7 @@ auto max_pool2d_grad_op<P>::jvp(max_pool2d_grad_op, auto const&, auto const&, au
 template <pool2d_params P>
 auto max_pool2d_grad_op<P>::vjp(max_pool2d_grad_op, auto const& c, auto const&, auto const&,
                                 auto const& x) {
-  return detail::flat_tuple{max_pool2d_gather<P>(c, x), zeros_like(x)};
+  return detail::make_flat_tuple(max_pool2d_gather<P>(c, x), zeros_like(x));
 }
 
 /// 2-D max pooling as PyTorch's F.max_pool2d, e.g.

@@ -31,8 +31,8 @@ struct extremum_op : elementwise_binary<extremum_op<C>> {
   }
   static auto vjp(extremum_op, auto const& g, auto const&, auto const& a, auto const& b) {
     auto m = share(a, b);
-    return detail::flat_tuple{sum_to<shape_t<decltype(a)>>(g * m, a.ext),
-                              sum_to<shape_t<decltype(b)>>(g * (1 - m), b.ext)};
+    return detail::make_flat_tuple(sum_to<shape_t<decltype(a)>>(g * m, a.ext),
+                                   sum_to<shape_t<decltype(b)>>(g * (1 - m), b.ext));
   }
 };
 

@@ -18,8 +18,8 @@ struct mul_op : elementwise_binary<mul_op> {
     return da * b + a * db;
   }
   static auto vjp(mul_op, auto const& g, auto const&, auto const& a, auto const& b) {
-    return detail::flat_tuple{sum_to<shape_t<decltype(a)>>(g * b, a.ext),
-                              sum_to<shape_t<decltype(b)>>(g * a, b.ext)};
+    return detail::make_flat_tuple(sum_to<shape_t<decltype(a)>>(g * b, a.ext),
+                                   sum_to<shape_t<decltype(b)>>(g * a, b.ext));
   }
 };
 

@@ -14,7 +14,7 @@ struct neg_op : elementwise_unary<neg_op> {
   }
   static auto jvp(neg_op, auto const&, auto const&, auto const& dx) { return -dx; }
   static auto vjp(neg_op, auto const& g, auto const&, auto const&) {
-    return detail::flat_tuple{-g};
+    return detail::make_flat_tuple(-g);
   }
 };
 

@@ -49,7 +49,7 @@ struct permute_op {
     return make_node(permute_op{}, dx);
   }
   static auto vjp(permute_op, auto const& g, auto const&, auto const&) {
-    return detail::flat_tuple{make_node(permute_op<inverse()>{}, g)};
+    return detail::make_flat_tuple(make_node(permute_op<inverse()>{}, g));
   }
 };
 

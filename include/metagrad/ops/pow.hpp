@@ -37,7 +37,7 @@ struct pow_scalar_op : elementwise_unary<pow_scalar_op> {
     return dx * make_node(op.derivative(), x);
   }
   static auto vjp(pow_scalar_op op, auto const& g, auto const&, auto const& x) {
-    return detail::flat_tuple{g * make_node(op.derivative(), x)};
+    return detail::make_flat_tuple(g * make_node(op.derivative(), x));
   }
 };
 
@@ -61,8 +61,8 @@ struct pow_op : elementwise_binary<pow_op> {
     return da * d_base(a, b) + db * d_exponent(y, a, b);
   }
   static auto vjp(pow_op, auto const& g, auto const& y, auto const& a, auto const& b) {
-    return detail::flat_tuple{sum_to<shape_t<decltype(a)>>(g * d_base(a, b), a.ext),
-                              sum_to<shape_t<decltype(b)>>(g * d_exponent(y, a, b), b.ext)};
+    return detail::make_flat_tuple(sum_to<shape_t<decltype(a)>>(g * d_base(a, b), a.ext),
+                                   sum_to<shape_t<decltype(b)>>(g * d_exponent(y, a, b), b.ext));
   }
 };
 

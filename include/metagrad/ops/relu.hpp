@@ -14,7 +14,7 @@ struct relu_op : elementwise_unary<relu_op> {
   }
   static auto jvp(relu_op, auto const&, auto const& x, auto const& dx) { return dx * (x > 0); }
   static auto vjp(relu_op, auto const& g, auto const&, auto const& x) {
-    return detail::flat_tuple{g * (x > 0)};
+    return detail::make_flat_tuple(g * (x > 0));
   }
 };
 

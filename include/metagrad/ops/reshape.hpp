@@ -39,7 +39,7 @@ struct reshape_op {
     return reshape<Shape>(dx, op.target);
   }
   static auto vjp(reshape_op, auto const& g, auto const&, auto const& x) {
-    return detail::flat_tuple{reshape<shape_t<decltype(x)>>(g, x.ext)};
+    return detail::make_flat_tuple(reshape<shape_t<decltype(x)>>(g, x.ext));
   }
 };
 

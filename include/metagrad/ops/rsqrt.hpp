@@ -20,7 +20,7 @@ struct rsqrt_op : elementwise_unary<rsqrt_op> {
     return dx * (square(y) * y * -0.5);
   }
   static auto vjp(rsqrt_op, auto const& g, auto const& y, auto const&) {
-    return detail::flat_tuple{g * (square(y) * y * -0.5)};
+    return detail::make_flat_tuple(g * (square(y) * y * -0.5));
   }
 };
 

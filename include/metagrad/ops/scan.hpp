@@ -377,9 +377,9 @@ struct scan_op {
         std::array<index_t, sizeof...(P) + 1> offset{};
         offset[0] = h0.ext.size() + xs.ext.size();
         ((offset[I + 1] = offset[I] + p.ext.size()), ...);
-        return detail::flat_tuple{tensor_view<T, shape_t<H0>, D>(out, h0.ext),
-                                  tensor_view<T, shape_t<XS>, D>(out + h0.ext.size(), xs.ext),
-                                  tensor_view<T, shape_t<P>, D>(out + offset[I], p.ext)...};
+        return detail::make_flat_tuple(tensor_view<T, shape_t<H0>, D>(out, h0.ext),
+                                       tensor_view<T, shape_t<XS>, D>(out + h0.ext.size(), xs.ext),
+                                       tensor_view<T, shape_t<P>, D>(out + offset[I], p.ext)...);
       }
       (std::index_sequence_for<P...>{});
     }

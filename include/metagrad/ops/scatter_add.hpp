@@ -66,7 +66,7 @@ struct scatter_add_op {
     return make_node(op, dg, idx);
   }
   static auto vjp(scatter_add_op, auto const& gg, auto const&, auto const&, auto const& idx) {
-    return detail::flat_tuple{make_node(take_along_axis_op<Axis>{}, gg, idx), zeros_like(idx)};
+    return detail::make_flat_tuple(make_node(take_along_axis_op<Axis>{}, gg, idx), zeros_like(idx));
   }
 };
 
@@ -108,7 +108,7 @@ struct index_add_op {
     return make_node(op, dg, idx);
   }
   static auto vjp(index_add_op, auto const& gg, auto const&, auto const&, auto const& idx) {
-    return detail::flat_tuple{make_node(take_op<Axis>{}, gg, idx), zeros_like(idx)};
+    return detail::make_flat_tuple(make_node(take_op<Axis>{}, gg, idx), zeros_like(idx));
   }
 };
 

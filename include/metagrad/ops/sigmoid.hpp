@@ -20,7 +20,7 @@ struct sigmoid_op : elementwise_unary<sigmoid_op> {
     return dx * (y * (1 - y));
   }
   static auto vjp(sigmoid_op, auto const& g, auto const& y, auto const&) {
-    return detail::flat_tuple{g * (y * (1 - y))};
+    return detail::make_flat_tuple(g * (y * (1 - y)));
   }
 };
 

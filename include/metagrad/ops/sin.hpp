@@ -18,7 +18,7 @@ struct sin_op : elementwise_unary<sin_op> {
   }
   static auto jvp(sin_op, auto const&, auto const& x, auto const& dx) { return dx * cos(x); }
   static auto vjp(sin_op, auto const& g, auto const&, auto const& x) {
-    return detail::flat_tuple{g * cos(x)};
+    return detail::make_flat_tuple(g * cos(x));
   }
 };
 

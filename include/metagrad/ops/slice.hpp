@@ -71,7 +71,8 @@ struct slice_op {
   }
   static auto vjp(slice_op, auto const& g, auto const&, auto const& x) {
     constexpr index_t dim = shape_t<decltype(x)>::dims[Axis];
-    return detail::flat_tuple{make_node(unslice_op<Axis, Begin, End, Step, dim>{x.ext[Axis]}, g)};
+    return detail::make_flat_tuple(
+        make_node(unslice_op<Axis, Begin, End, Step, dim>{x.ext[Axis]}, g));
   }
 };
 
@@ -96,7 +97,7 @@ struct unslice_op {
     return make_node(op, dg);
   }
   static auto vjp(unslice_op, auto const& gg, auto const&, auto const&) {
-    return detail::flat_tuple{make_node(slice_op<Axis, Begin, End, Step>{}, gg)};
+    return detail::make_flat_tuple(make_node(slice_op<Axis, Begin, End, Step>{}, gg));
   }
 };
 

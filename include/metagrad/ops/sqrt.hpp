@@ -17,7 +17,7 @@ struct sqrt_op : elementwise_unary<sqrt_op> {
   }
   static auto jvp(sqrt_op, auto const& y, auto const&, auto const& dx) { return dx / (y * 2); }
   static auto vjp(sqrt_op, auto const& g, auto const& y, auto const&) {
-    return detail::flat_tuple{g / (y * 2)};
+    return detail::make_flat_tuple(g / (y * 2));
   }
 };
 

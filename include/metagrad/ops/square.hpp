@@ -13,7 +13,7 @@ struct square_op : elementwise_unary<square_op> {
   }
   static auto jvp(square_op, auto const&, auto const& x, auto const& dx) { return dx * (x * 2); }
   static auto vjp(square_op, auto const& g, auto const&, auto const& x) {
-    return detail::flat_tuple{g * (x * 2)};
+    return detail::make_flat_tuple(g * (x * 2));
   }
 };
 

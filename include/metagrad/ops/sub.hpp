@@ -17,8 +17,8 @@ struct sub_op : elementwise_binary<sub_op> {
     return da - db;
   }
   static auto vjp(sub_op, auto const& g, auto const&, auto const& a, auto const& b) {
-    return detail::flat_tuple{sum_to<shape_t<decltype(a)>>(g, a.ext),
-                              -sum_to<shape_t<decltype(b)>>(g, b.ext)};
+    return detail::make_flat_tuple(sum_to<shape_t<decltype(a)>>(g, a.ext),
+                                   -sum_to<shape_t<decltype(b)>>(g, b.ext));
   }
 };
 

@@ -24,7 +24,7 @@ struct sum_kind {
   }
   template <bool Keep, auto Axes>
   static auto vjp(reduce_op<sum_kind, Keep, Axes>, auto const& g, auto const&, auto const& x) {
-    return detail::flat_tuple{unreduce<shape_t<decltype(x)>, Axes, Keep>(g, x.ext)};
+    return detail::make_flat_tuple(unreduce<shape_t<decltype(x)>, Axes, Keep>(g, x.ext));
   }
 };
 

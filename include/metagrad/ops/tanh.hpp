@@ -20,7 +20,7 @@ struct tanh_op : elementwise_unary<tanh_op> {
     return dx * (1 - square(y));
   }
   static auto vjp(tanh_op, auto const& g, auto const& y, auto const&) {
-    return detail::flat_tuple{g * (1 - square(y))};
+    return detail::make_flat_tuple(g * (1 - square(y)));
   }
 };
 

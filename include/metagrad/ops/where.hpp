@@ -31,8 +31,9 @@ struct where_op : elementwise_tag {
   }
   static auto vjp(where_op, auto const& g, auto const&, auto const& c, auto const& a,
                   auto const& b) {
-    return detail::flat_tuple{zeros_like(c), sum_to<shape_t<decltype(a)>>(where(c, g, 0), a.ext),
-                              sum_to<shape_t<decltype(b)>>(where(c, 0, g), b.ext)};
+    return detail::make_flat_tuple(zeros_like(c),
+                                   sum_to<shape_t<decltype(a)>>(where(c, g, 0), a.ext),
+                                   sum_to<shape_t<decltype(b)>>(where(c, 0, g), b.ext));
   }
 };
 
