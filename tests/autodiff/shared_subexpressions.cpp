@@ -80,8 +80,8 @@ TEST_CASE("a traced node is a view and a pointer, however deep the graph below i
   CHECK(sizeof(deep_t) == sizeof(shallow_t));
   CHECK(sizeof(deep_t) <= sizeof(mg::tensor_view<double, mg::shape<3, 2>>) + sizeof(void*));
   // Its args are still there for the derivative rules: the matmul's rhs is v.
-  CHECK(mg::detail::get<1>(mg::detail::args_of(deep_t)).ptr == v.data());
-  auto const& below = mg::detail::get<0>(mg::detail::args_of(deep_t));  // tanh(...), traced
+  CHECK(mg::detail::get<1>(deep_t.args).ptr == v.data());
+  auto const& below = mg::detail::get<0>(deep_t.args);  // tanh(...), traced
   auto expected = mg::eval(mg::tanh(mg::matmul(mg::tanh(mg::matmul(h, v)), v)));
   auto got = mg::eval(below);
   for (int i = 0; i < 3; ++i)

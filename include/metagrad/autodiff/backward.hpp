@@ -33,40 +33,34 @@ constexpr std::size_t dependent_args() {
     return 0;
 }
 
-/// A node's value or arg as the vjp rules of a pass at level L read it. At level 1 no
-/// transformation encloses the pass and none differentiates the cotangents again, so a rule
-/// reads an arg as its evaluation would: prepare()'s plain views of the trace's cached nodes and
-/// of the arguments' marks, under the elementwise nodes the cotangents recompute. A cotangent's
-/// type then spells its own layer, not the whole graph below it: each type is a symbol in every
-/// function instantiated on it, and g++ mangles a symbol at a cost that grows faster than its
-/// length (a chain of 64 dense layers: 25% fewer bytes of symbols, 19% less compiler memory).
-/// Inside another transformation (L > 1) the rules get the expressions, which the enclosing
-/// pass differentiates.
-template <int L, class A>
-decltype(auto) rule_arg(A const& a) {
-  if constexpr (L == 1)
-    return prepare(a);
-  else
-    return (a);
-}
-
-/// The vjp rule of node n (whose value e gives) at its args.
-template <int L, class N, class E, class G, std::size_t... I, class... A>
-auto vjp_at(N const& n, E const& e, G const& g,
-            flat_tuple_base<std::index_sequence<I...>, A...> const& args) {
-  return N::op_type::vjp(n.op, g, rule_arg<L>(value_of(e)), rule_arg<L>(get<I>(args))...);
-}
-
-/// The op's vjp rule: one cotangent per arg of rule_node(e).
-template <int L, class E, class G>
-auto call_vjp(E const& e, G const& g) {
-  auto const& n = rule_node(e);
-  auto cts = vjp_at<L>(n, e, g, args_of(n));
-  static_assert(is_flat_tuple<decltype(cts)>,
+/// The op's vjp rule at node e: one cotangent per arg of rule_node(e), which are args.
+///
+/// At level 1 no transformation encloses the pass and none differentiates the cotangents again,
+/// so the rule reads e's value and args as their evaluation would: prepare()'s plain views of the
+/// trace's cached nodes and of the arguments' marks, under the elementwise nodes the cotangents
+/// recompute. A cotangent's type then spells its own layer, not the whole graph below it: each
+/// type is a symbol in every function instantiated on it, and g++ mangles a symbol at a cost that
+/// grows faster than its length (a chain of 64 dense layers: 30% fewer bytes of symbols, 19% less
+/// compiler memory). Inside another transformation (L > 1) the rule gets the expressions, which
+/// the enclosing pass differentiates. (One function per node, with no helpers per value or arg:
+/// every function on a node's type is a symbol spelling its subexpression.)
+template <class Cts>
+Cts checked_cotangents(Cts cts) {
+  static_assert(is_flat_tuple<Cts>,
                 "an op's vjp rule returns its cotangents as detail::make_flat_tuple(...), one per "
                 "argument (std::tuple's constructors take exponential compile time on "
                 "expression types: detail/flat_tuple.hpp)");
   return cts;
+}
+template <int L, class E, class G, std::size_t... I, class... A>
+auto call_vjp(E const& e, G const& g,
+              flat_tuple_base<std::index_sequence<I...>, A...> const& args) {
+  auto const& n = rule_node(e);
+  using Op = typename std::remove_cvref_t<decltype(n)>::op_type;
+  if constexpr (L == 1)
+    return checked_cotangents(Op::vjp(n.op, g, prepare(e), prepare(get<I>(args))...));
+  else
+    return checked_cotangents(Op::vjp(n.op, g, value_of(e), get<I>(args)...));
 }
 
 }  // namespace detail
@@ -178,8 +172,8 @@ auto backward(E const& e, G const& g) {
         return no_cotangent{};
     });
   } else {
-    auto cts = detail::call_vjp<L>(e, g);
-    auto const& args = detail::args_of(rule_node(e));
+    auto const& args = rule_node(e).args;
+    auto cts = detail::call_vjp<L>(e, g, args);
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
       return detail::fold_cotangents(detail::no_cotangents<N>(),
                                      backward<L, N>(detail::get<I>(args), detail::get<I>(cts))...);
@@ -257,25 +251,23 @@ template <int L, class E, class G, class Acc>
 void backward_into(E const& e, G const& g, Acc& acc);
 
 namespace detail {
-/// Each arg's share of the cotangent, recursively (a fold, not a loop of lambdas: this is
-/// instantiated once per node type of every graph differentiated).
-template <int L, std::size_t... I, class... A, class Cts, class Acc>
-void backward_args(flat_tuple_base<std::index_sequence<I...>, A...> const& args, Cts const& cts,
-                   Acc& acc) {
+/// The op's vjp at e, whose rule node's args are args, then each arg's share of the cotangent,
+/// recursively: a fold, not a loop of lambdas, and in one function, as this is instantiated once
+/// per node type of every graph differentiated and each function on a node's type is a symbol
+/// spelling its subexpression.
+template <int L, class E, class G, class Acc, std::size_t... I, class... A>
+void backward_through(E const& e, G const& g,
+                      flat_tuple_base<std::index_sequence<I...>, A...> const& args, Acc& acc) {
+  auto cts = call_vjp<L>(e, g, args);
   (backward_into<L>(get<I>(args), detail::get<I>(cts), acc), ...);
-}
-
-/// The op's vjp at e, then each arg's share of the cotangent, recursively.
-template <int L, class E, class G, class Acc>
-void backward_through(E const& e, G const& g, Acc& acc) {
-  backward_args<L>(detail::args_of(rule_node(e)), detail::call_vjp<L>(e, g), acc);
 }
 
 template <int L, class E, class Acc>
 void pull_shared(void const* node, void const* grad, void* acc) {
   auto const& n = *static_cast<E const*>(node);
   using V = tensor_view<value_t<E>, shape_t<E>, device_t<E>>;
-  backward_through<L>(n, V(static_cast<value_t<E> const*>(grad), n.ext), *static_cast<Acc*>(acc));
+  backward_through<L>(n, V(static_cast<value_t<E> const*>(grad), n.ext), rule_node(n).args,
+                      *static_cast<Acc*>(acc));
 }
 
 /// Adds g to the cotangent of cached node e; its subtree is walked once, after all its uses.
@@ -285,7 +277,7 @@ void add_shared_cotangent(E const& e, G const& g, Acc& acc) {
   auto& reg = shared_cotangents::local();
   auto* frame = current_frame();
   if (frame == nullptr) {  // not inside a reverse pass: walk at once
-    backward_through<L>(e, materialize(g), acc);
+    backward_through<L>(e, materialize(g), rule_node(e).args, acc);
     return;
   }
   constexpr auto pull = &pull_shared<L, E, Acc>;
@@ -338,9 +330,9 @@ void backward_into(E const& e, G const& g, Acc& acc) {
   } else if constexpr (!detail::cheap<G>() &&
                        detail::dependent_args<std::remove_cvref_t<decltype(rule_node(e))>, L>() >
                            1) {
-    detail::backward_through<L>(e, materialize(g), acc);
+    detail::backward_through<L>(e, materialize(g), rule_node(e).args, acc);
   } else {
-    detail::backward_through<L>(e, g, acc);
+    detail::backward_through<L>(e, g, rule_node(e).args, acc);
   }
 }
 

@@ -24,7 +24,7 @@ auto tangent(E const& e, Tangents const& t) {
     return std::get<detail::bind_index<E, L>::index>(t);
   } else {
     auto const& n = rule_node(e);
-    return detail::unpack(detail::args_of(n), [&](auto const&... a) {
+    return detail::unpack(n.args, [&](auto const&... a) {
       return std::remove_cvref_t<decltype(n)>::op_type::jvp(n.op, value_of(e), a...,
                                                             tangent<L>(a, t)...);
     });

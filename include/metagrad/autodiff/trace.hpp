@@ -21,10 +21,11 @@ namespace metagrad {
 
 /// A computed node: a view of its value that keeps its op and args for derivative rules. The args
 /// are in scratch memory beside the value (they live as long as it does: the trace's scratch
-/// scope), so a copy is a view and a pointer however deep the graph below it. A trace's nodes are
-/// copied into every derivative expression that reads them; holding the args by value made each
-/// copy one of the whole subtree (a third of the OR-gate step's time was memmove). An aggregate,
-/// like node (a constructor is one more symbol spelling the subexpression).
+/// scope), so a copy is a view and a reference however deep the graph below it. A trace's nodes
+/// are copied into every derivative expression that reads them; holding the args by value made
+/// each copy one of the whole subtree (a third of the OR-gate step's time was memmove). An
+/// aggregate, like node, and read like one: e.args (no constructor, no accessor: each would be one
+/// more function per node type, a symbol spelling the subexpression).
 template <class Op, class... Args>
 struct cached
     : tensor_view<typename node<Op, Args...>::value_type, typename node<Op, Args...>::shape_type,
@@ -35,7 +36,7 @@ struct cached
   using op_type = Op;
   using args_type = detail::flat_tuple<Args...>;
   [[no_unique_address]] Op op;
-  args_type const* held;
+  args_type const& args;
 };
 
 template <class E>
@@ -48,16 +49,9 @@ template <class E>
 inline constexpr bool has_args = is_node<E> || is_cached<E>;
 
 namespace detail {
-/// The args of a node or a cached node.
+/// The type of the args of a node or a cached node.
 template <class E>
-auto const& args_of(E const& e) {
-  if constexpr (is_cached<E>)
-    return *e.held;
-  else
-    return e.args;
-}
-template <class E>
-using args_t = std::remove_cvref_t<decltype(args_of(std::declval<E const&>()))>;
+using args_t = std::remove_cvref_t<decltype(std::declval<E const&>().args)>;
 
 template <class E, int L>
 struct bind_index {
@@ -138,7 +132,7 @@ bool same_expression(E const& a, E const& b) {
                        reinterpret_cast<unsigned char const*>(&b.op));
     if (!ops || a.ext != b.ext) return false;
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return (same_expression(detail::get<I>(args_of(a)), detail::get<I>(args_of(b))) && ...);
+      return (same_expression(detail::get<I>(a.args), detail::get<I>(b.args)) && ...);
     }
     (std::make_index_sequence<std::tuple_size_v<args_t<E>>>{});
   } else {
@@ -299,13 +293,40 @@ auto computed_once(X const& t) {
   } else {
     return unpack(t.args, [&]<class... A>(A const&...) {
       return cached<typename X::op_type, A...>{traced_value(t), t.op,
-                                               detail::scratch::make<flat_tuple<A...>>(t.args)};
+                                               *detail::scratch::make<flat_tuple<A...>>(t.args)};
     });
   }
 }
 
 template <costly_nodes P>
 struct trace_kind {};
+
+/// Node e over its traced args, as a node or a computed one (see trace). A function of its own,
+/// not lambdas over the args' pack: each lambda and the unpack calling it would be two more
+/// symbols spelling the whole subexpression (mangled at a cost that grows faster than their
+/// length), for every node traced.
+template <costly_nodes P, class E, std::size_t... I, class... A>
+auto trace_over(E const& e, flat_tuple_base<std::index_sequence<I...>, A...> const& args) {
+  using Op = typename E::op_type;
+  using N = node<Op, decltype(trace_node<P>(std::declval<A const&>()))...>;
+  N n{{}, extents_member<shape_t<E>>(e.ext), e.op, {{{trace_node<P>(get<I>(args))}...}}};
+  if constexpr (is_elementwise_op<Op> && !(P == costly_nodes::keep && detail::costly_op<Op>)) {
+    if constexpr (detail::costly_op<Op>)
+      return detail::memoize(n);
+    else
+      return n;
+  } else {
+    using C = cached<Op, decltype(trace_node<P>(std::declval<A const&>()))...>;
+    using V = typename C::view_type;
+    auto& seen = trace_values::local();
+    if (auto const* p = seen.find(e))
+      return C{V(static_cast<value_t<C> const*>(p), e.ext), e.op,
+               *scratch::make<typename C::args_type>(n.args)};
+    auto value = traced_value(n);
+    seen.add(e, value.ptr);
+    return C{value, e.op, *scratch::make<typename C::args_type>(n.args)};
+  }
+}
 
 template <costly_nodes P, class E>
 auto trace_node(E const& e) {
@@ -317,33 +338,7 @@ auto trace_node(E const& e) {
   } else if constexpr (!has_args<E> || is_cached<E>) {
     return e;
   } else {
-    auto args = detail::unpack(e.args, [](auto const&... a) {
-      return flat_tuple<decltype(trace_node<P>(a))...>{{{trace_node<P>(a)}...}};
-    });
-    using Op = typename E::op_type;
-    if constexpr (is_elementwise_op<Op> && !(P == costly_nodes::keep && detail::costly_op<Op>)) {
-      return detail::unpack(args, [&](auto const&... a) {
-        auto n = node<Op, std::remove_cvref_t<decltype(a)>...>{
-            {}, extents_member<shape_t<E>>(e.ext), e.op, {{{a}...}}};
-        if constexpr (detail::costly_op<Op>)
-          return detail::memoize(n);
-        else
-          return n;
-      });
-    } else {
-      return detail::unpack(args, [&](auto const&... a) {
-        using C = cached<Op, std::remove_cvref_t<decltype(a)>...>;
-        using V = typename C::view_type;
-        auto& seen = trace_values::local();
-        if (auto const* p = seen.find(e))
-          return C{V(static_cast<value_t<C> const*>(p), e.ext), e.op,
-                   scratch::make<decltype(args)>(args)};
-        auto value = traced_value(node<Op, std::remove_cvref_t<decltype(a)>...>{
-            {}, extents_member<shape_t<E>>(e.ext), e.op, {{{a}...}}});
-        seen.add(e, value.ptr);
-        return C{value, e.op, scratch::make<decltype(args)>(args)};
-      });
-    }
+    return trace_over<P>(e, e.args);
   }
 }
 }  // namespace detail
