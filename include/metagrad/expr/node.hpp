@@ -57,10 +57,11 @@ struct node : expr_tag, extents_member<typename Op::template result_shape<shape_
   [[no_unique_address]] Op op;
   detail::flat_tuple<Args...> args;
 
-  // An aggregate: built in place by make_node, and by the passes that rebuild a node over new
-  // args (a trace, prepare, the small path's values), which take its extents as they are. A
-  // constructor would be one more function per node type: a symbol spelling the whole
-  // subexpression, which g++ mangles at a cost that grows faster than its length.
+  // An aggregate: built in place by make_node, by memoize (a memo has its operand's extents),
+  // and by the passes that rebuild a node over new args (a trace, prepare, the small path's
+  // values), which take its extents as they are. Each site writes the braces itself: a
+  // constructor or a shared helper would be one more function per node type, a symbol spelling
+  // the whole subexpression, which g++ mangles at a cost that grows faster than its length.
 };
 
 template <class E>
