@@ -33,7 +33,8 @@ constexpr std::size_t dependent_args() {
     return 0;
 }
 
-/// The op's vjp rule at node e: one cotangent per arg of rule_node(e), which are args.
+/// The op's vjp rule at node e, whose rule node (rule_node(e)) is n and n's args are args: one
+/// cotangent per arg. (backward_node calls the rule the same way, in its own body.)
 ///
 /// At level 1 no transformation encloses the pass and none differentiates the cotangents again,
 /// so the rule reads e's value and args as their evaluation would: prepare()'s plain views of the
@@ -52,15 +53,18 @@ Cts checked_cotangents(Cts cts) {
                 "expression types: detail/flat_tuple.hpp)");
   return cts;
 }
-template <int L, class E, class G, std::size_t... I, class... A>
-auto call_vjp(E const& e, G const& g,
+template <int L, class E, class N, class G, std::size_t... I, class... A>
+auto call_vjp(E const& e, N const& n, G const& g,
               flat_tuple_base<std::index_sequence<I...>, A...> const& args) {
-  auto const& n = rule_node(e);
-  using Op = typename std::remove_cvref_t<decltype(n)>::op_type;
+  using Op = typename N::op_type;
   if constexpr (L == 1)
-    return checked_cotangents(Op::vjp(n.op, g, prepare(e), prepare(get<I>(args))...));
+    return checked_cotangents(
+        Op::vjp(n.op, g, prepared(e, e.args),
+                prepared(static_cast<flat_slot<I, A> const&>(args).value,
+                         static_cast<flat_slot<I, A> const&>(args).value.args)...));
   else
-    return checked_cotangents(Op::vjp(n.op, g, value_of(e), get<I>(args)...));
+    return checked_cotangents(
+        Op::vjp(n.op, g, value_of(e), static_cast<flat_slot<I, A> const&>(args).value...));
 }
 
 }  // namespace detail
@@ -172,8 +176,9 @@ auto backward(E const& e, G const& g) {
         return no_cotangent{};
     });
   } else {
-    auto const& args = rule_node(e).args;
-    auto cts = detail::call_vjp<L>(e, g, args);
+    auto const& n = rule_node(e);
+    auto const& args = n.args;
+    auto cts = detail::call_vjp<L>(e, n, g, args);
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
       return detail::fold_cotangents(detail::no_cotangents<N>(),
                                      backward<L, N>(detail::get<I>(args), detail::get<I>(cts))...);
@@ -247,27 +252,67 @@ inline shared_cotangent_frame*& current_frame() {
 }
 }  // namespace detail
 
-template <int L, class E, class G, class Acc>
-void backward_into(E const& e, G const& g, Acc& acc);
-
 namespace detail {
-/// The op's vjp at e, whose rule node's args are args, then each arg's share of the cotangent,
-/// recursively: a fold, not a loop of lambdas, and in one function, as this is instantiated once
-/// per node type of every graph differentiated and each function on a node's type is a symbol
-/// spelling its subexpression.
-template <int L, class E, class G, class Acc, std::size_t... I, class... A>
-void backward_through(E const& e, G const& g,
-                      flat_tuple_base<std::index_sequence<I...>, A...> const& args, Acc& acc) {
-  auto cts = call_vjp<L>(e, g, args);
-  (backward_into<L>(get<I>(args), detail::get<I>(cts), acc), ...);
+template <int L, class E, class G, class Acc>
+void add_shared_cotangent(E const& e, G const& g, Acc& acc);
+
+/// The reverse walk at e with cotangent g, where n is e's rule node (e itself, or the node a memo
+/// holds) and args are n's args (e.args; a leaf's are none):
+///   - met as an arg (Below = false): nothing where e does not depend on level L or g is zero;
+///     the argument's sum for a mark; the cached node's sum of cotangents for a cached node
+///     (add_shared_cotangent: its subtree is walked once, after all its uses);
+///   - otherwise (and Below = true: walking below a cached node, or a memo's node), the op's vjp
+///     at e, as call_vjp calls it, then each arg's share of the cotangent, recursively. A
+///     cotangent that more than one arg's rule reads, and that costs something to read, is
+///     computed once first.
+/// All in one function, with a fold and no lambdas, and rule_node only for a memo: this is
+/// instantiated once per node type of every graph differentiated, and each function on a node's
+/// type (a dispatch, a call_vjp, a rule_node) is a symbol spelling its subexpression.
+template <int L, bool Below, class E, class N, class G, class Acc, std::size_t... I, class... A>
+void backward_node(E const& e, N const& n, G const& g,
+                   [[maybe_unused]] flat_tuple_base<std::index_sequence<I...>, A...> const& args,
+                   Acc& acc) {
+  if constexpr (!Below && (!depends_on<E, L> || is_zero<G>)) {
+    return;
+  } else if constexpr (!Below && is_shared_expr<E>) {
+    // Traced, it holds a cached node (its copies share it: see add_shared_cotangent) or a mark.
+    backward_node<L, false>(e.inner(), e.inner(), g, e.inner().args, acc);
+  } else if constexpr (!Below && is_bind_at<E, L>) {
+    acc.template add<bind_index<E, L>::index>(g);
+  } else if constexpr (!Below && is_cached<E>) {
+    add_shared_cotangent<L>(e, g, acc);
+  } else if constexpr (!Below && is_memo<E>) {
+    auto const& m = rule_node(e);
+    backward_node<L, true>(e, m, g, m.args, acc);
+  } else if constexpr (!cheap<G>() && dependent_args<N, L>() > 1) {
+    backward_node<L, true>(e, n, materialize(g), args, acc);
+  } else if constexpr (L == 1) {
+    using Op = typename N::op_type;
+    auto cts = checked_cotangents(
+        Op::vjp(n.op, g, prepared(e, e.args),
+                prepared(static_cast<flat_slot<I, A> const&>(args).value,
+                         static_cast<flat_slot<I, A> const&>(args).value.args)...));
+    (backward_node<L, false>(static_cast<flat_slot<I, A> const&>(args).value,
+                             static_cast<flat_slot<I, A> const&>(args).value, get<I>(cts),
+                             static_cast<flat_slot<I, A> const&>(args).value.args, acc),
+     ...);
+  } else {
+    using Op = typename N::op_type;
+    auto cts = checked_cotangents(
+        Op::vjp(n.op, g, value_of(e), static_cast<flat_slot<I, A> const&>(args).value...));
+    (backward_node<L, false>(static_cast<flat_slot<I, A> const&>(args).value,
+                             static_cast<flat_slot<I, A> const&>(args).value, get<I>(cts),
+                             static_cast<flat_slot<I, A> const&>(args).value.args, acc),
+     ...);
+  }
 }
 
 template <int L, class E, class Acc>
 void pull_shared(void const* node, void const* grad, void* acc) {
   auto const& n = *static_cast<E const*>(node);
   using V = tensor_view<value_t<E>, shape_t<E>, device_t<E>>;
-  backward_through<L>(n, V(static_cast<value_t<E> const*>(grad), n.ext), rule_node(n).args,
-                      *static_cast<Acc*>(acc));
+  backward_node<L, true>(n, n, V(static_cast<value_t<E> const*>(grad), n.ext), n.args,
+                         *static_cast<Acc*>(acc));
 }
 
 /// Adds g to the cotangent of cached node e; its subtree is walked once, after all its uses.
@@ -277,7 +322,7 @@ void add_shared_cotangent(E const& e, G const& g, Acc& acc) {
   auto& reg = shared_cotangents::local();
   auto* frame = current_frame();
   if (frame == nullptr) {  // not inside a reverse pass: walk at once
-    backward_through<L>(e, materialize(g), rule_node(e).args, acc);
+    backward_node<L, true>(e, e, materialize(g), e.args, acc);
     return;
   }
   constexpr auto pull = &pull_shared<L, E, Acc>;
@@ -318,22 +363,7 @@ void add_shared_cotangent(E const& e, G const& g, Acc& acc) {
 /// compiles in 21 s and 1.0 GB instead of 32 s and 1.9 GB.)
 template <int L, class E, class G, class Acc>
 void backward_into(E const& e, G const& g, Acc& acc) {
-  if constexpr (!depends_on<E, L> || is_zero<G>) {
-    return;
-  } else if constexpr (is_shared_expr<E>) {
-    // Traced, it holds a cached node (its copies share it: see add_shared_cotangent) or a mark.
-    backward_into<L>(e.inner(), g, acc);
-  } else if constexpr (is_bind_at<E, L>) {
-    acc.template add<detail::bind_index<E, L>::index>(g);
-  } else if constexpr (is_cached<E>) {
-    detail::add_shared_cotangent<L>(e, g, acc);
-  } else if constexpr (!detail::cheap<G>() &&
-                       detail::dependent_args<std::remove_cvref_t<decltype(rule_node(e))>, L>() >
-                           1) {
-    detail::backward_through<L>(e, materialize(g), rule_node(e).args, acc);
-  } else {
-    detail::backward_through<L>(e, g, rule_node(e).args, acc);
-  }
+  detail::backward_node<L, false>(e, e, g, e.args, acc);
 }
 
 /// The reverse pass from output e with cotangent g: the walk from e, then the subtrees of the

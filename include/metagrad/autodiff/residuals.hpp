@@ -27,7 +27,7 @@ using residual_arena = arena<struct residual_tag>;
 struct residuals {
   enum class mode : unsigned char { off, record, replay };
   struct value {
-    void (*type)();  // the type of the expression the value was computed from
+    void (*type)();  // the type of the expression the value was computed from (its evaluate_into)
     void const* ptr;
     std::size_t n;
   };
@@ -122,9 +122,12 @@ auto traced_value(E const& e) {
     using T = value_t<E>;
     using V = tensor_view<T, shape_t<E>, device_t<E>>;
     auto n = static_cast<std::size_t>(e.ext.size());
+    // The value's type, told by its evaluate_into, a function this needs anyway (residuals'
+    // type_tag<E> would be one more symbol spelling the subexpression, for every node traced).
+    void (*const evaluate)(T*, E const&) = &evaluate_into<E>;
+    auto const type = reinterpret_cast<void (*)()>(evaluate);
     if (r.now == residuals::mode::replay) {
-      if (r.cursor < r.end && r.values[r.cursor].type == &residuals::type_tag<E> &&
-          r.values[r.cursor].n == n) {
+      if (r.cursor < r.end && r.values[r.cursor].type == type && r.values[r.cursor].n == n) {
         ++r.taken;
         return V(static_cast<T const*>(r.values[r.cursor++].ptr), e.ext);
       }
@@ -137,7 +140,7 @@ auto traced_value(E const& e) {
       residual_mode computing(residuals::mode::off);  // a loop inside e records on its own
       evaluate_into(p, e);
     }
-    r.values.push_back({&residuals::type_tag<E>, p, n});
+    r.values.push_back({type, p, n});
     return V(p, e.ext);
   } else {
     residual_mode computing(residuals::mode::off);

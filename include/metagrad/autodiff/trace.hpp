@@ -106,11 +106,32 @@ inline constexpr int level_of = [] {
 }();
 
 namespace detail {
+/// Whether two ops' parameters are equal. Conservative: false where it cannot tell (an op with
+/// state it cannot compare), which only costs a recomputation.
+template <class Op>
+bool same_op(Op const& a, Op const& b) {
+  if constexpr (std::is_empty_v<Op>)
+    return true;
+  else if constexpr (requires { bool(a == b); })
+    return bool(a == b);
+  else if constexpr (std::has_unique_object_representations_v<Op>)
+    return std::equal(reinterpret_cast<unsigned char const*>(&a),
+                      reinterpret_cast<unsigned char const*>(&a) + sizeof(Op),
+                      reinterpret_cast<unsigned char const*>(&b));
+  else
+    return false;
+}
+
 /// Whether two expressions of one type compute the same thing: the same leaves (views of the
-/// same memory, equal constants), the same op parameters, the same extents. Conservative: false
-/// where it cannot tell (an op with state it cannot compare), which only costs a recomputation.
-template <class E>
-bool same_expression(E const& a, E const& b) {
+/// same memory, equal constants), the same op parameters, the same extents; args are a's args
+/// (a.args; a leaf's are none). Conservative: false where it cannot tell, which only costs a
+/// recomputation. (One function per node type, taking the args' index pack, and the ops compared
+/// by a function of the op's type alone: this is instantiated for every node type of a traced
+/// graph, and each function on a node's type is a symbol spelling its subexpression.)
+template <class E, std::size_t... I, class... A>
+bool same_expression(
+    E const& a, E const& b,
+    [[maybe_unused]] flat_tuple_base<std::index_sequence<I...>, A...> const& args) {
   if constexpr (view_leaf<E>) {
     return a.ptr == b.ptr && a.ext == b.ext;
   } else if constexpr (is_constant<E>) {
@@ -118,23 +139,13 @@ bool same_expression(E const& a, E const& b) {
   } else if constexpr (is_zero<E>) {
     return a.ext == b.ext;
   } else if constexpr (is_shared_expr<E>) {
-    return a.key() == b.key() || same_expression(a.inner(), b.inner());
+    return a.key() == b.key() || same_expression(a.inner(), b.inner(), a.inner().args);
   } else if constexpr (has_args<E>) {
-    using Op = typename E::op_type;
-    bool ops = false;
-    if constexpr (std::is_empty_v<Op>)
-      ops = true;
-    else if constexpr (requires { bool(a.op == b.op); })
-      ops = bool(a.op == b.op);
-    else if constexpr (std::has_unique_object_representations_v<Op>)
-      ops = std::equal(reinterpret_cast<unsigned char const*>(&a.op),
-                       reinterpret_cast<unsigned char const*>(&a.op) + sizeof(Op),
-                       reinterpret_cast<unsigned char const*>(&b.op));
-    if (!ops || a.ext != b.ext) return false;
-    return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return (same_expression(detail::get<I>(a.args), detail::get<I>(b.args)) && ...);
-    }
-    (std::make_index_sequence<std::tuple_size_v<args_t<E>>>{});
+    return same_op(a.op, b.op) && a.ext == b.ext &&
+           (same_expression(static_cast<flat_slot<I, A> const&>(args).value,
+                            static_cast<flat_slot<I, A> const&>(b.args).value,
+                            static_cast<flat_slot<I, A> const&>(args).value.args) &&
+            ...);
   } else {
     return false;
   }
@@ -148,7 +159,7 @@ bool same_expression(E const& a, E const& b) {
 /// below them once. Per thread; a trace stacks its entries on top of an enclosing one's.
 struct trace_values {
   struct entry {
-    void (*type)();    // one function per expression type
+    void (*type)();    // the expression's type: its same_expression (see trace_node)
     void const* expr;  // the expression: a node of the tree being traced, alive while it is
     void const* value;
   };
@@ -158,21 +169,6 @@ struct trace_values {
   static trace_values& local() {
     thread_local trace_values s;
     return s;
-  }
-  template <class E>
-  static void type_tag() {}
-
-  template <class E>
-  void const* find(E const& e) const {
-    for (std::size_t i = from; i < entries.size(); ++i)
-      if (entries[i].type == &type_tag<E> &&
-          same_expression(e, *static_cast<E const*>(entries[i].expr)))
-        return entries[i].value;
-    return nullptr;
-  }
-  template <class E>
-  void add(E const& e, void const* value) {
-    entries.push_back({&type_tag<E>, &e, value});
   }
 };
 
@@ -278,8 +274,11 @@ struct trace_frame {
 ///     memo again (an LSTM step's gates were computed 3-4 times; a scan's recording keeps them).
 enum class costly_nodes { fuse, keep };
 
+template <costly_nodes P, class E, std::size_t... I, class... A>
+auto trace_node(E const& e, flat_tuple_base<std::index_sequence<I...>, A...> const& args);
+/// The type trace_node makes of an expression of type E.
 template <costly_nodes P, class E>
-auto trace_node(E const& e);
+using traced_t = decltype(trace_node<P>(std::declval<E const&>(), std::declval<E const&>().args));
 
 /// A traced shared expression's value, computed once: a leaf (a cached node among them) or an
 /// identity-valued node (an argument's mark) stays as it is, an elementwise node becomes a
@@ -301,44 +300,59 @@ auto computed_once(X const& t) {
 template <costly_nodes P>
 struct trace_kind {};
 
-/// Node e over its traced args, as a node or a computed one (see trace). A function of its own,
-/// not lambdas over the args' pack: each lambda and the unpack calling it would be two more
-/// symbols spelling the whole subexpression (mangled at a cost that grows faster than their
-/// length), for every node traced.
+/// e traced, whose args are args (e.args; a leaf's are none): a leaf or a cached node as it is,
+/// a shared expression's value computed once per trace, a node over its traced args as a node or
+/// a computed one (see trace). One function per node, taking the args' index pack, and no
+/// lambdas over it: each function on a node's type is a symbol spelling its whole subexpression,
+/// which g++ mangles at a cost that grows faster than the symbol's length.
 template <costly_nodes P, class E, std::size_t... I, class... A>
-auto trace_over(E const& e, flat_tuple_base<std::index_sequence<I...>, A...> const& args) {
-  using Op = typename E::op_type;
-  using N = node<Op, decltype(trace_node<P>(std::declval<A const&>()))...>;
-  N n{{}, extents_member<shape_t<E>>(e.ext), e.op, {{{trace_node<P>(get<I>(args))}...}}};
-  if constexpr (is_elementwise_op<Op> && !(P == costly_nodes::keep && detail::costly_op<Op>)) {
-    if constexpr (detail::costly_op<Op>)
-      return detail::memoize(n);
-    else
-      return n;
-  } else {
-    using C = cached<Op, decltype(trace_node<P>(std::declval<A const&>()))...>;
-    using V = typename C::view_type;
-    auto& seen = trace_values::local();
-    if (auto const* p = seen.find(e))
-      return C{V(static_cast<value_t<C> const*>(p), e.ext), e.op,
-               *scratch::make<typename C::args_type>(n.args)};
-    auto value = traced_value(n);
-    seen.add(e, value.ptr);
-    return C{value, e.op, *scratch::make<typename C::args_type>(n.args)};
-  }
-}
-
-template <costly_nodes P, class E>
-auto trace_node(E const& e) {
+auto trace_node(E const& e,
+                [[maybe_unused]] flat_tuple_base<std::index_sequence<I...>, A...> const& args) {
   if constexpr (is_shared_expr<E>) {
     return shared_results::once<trace_kind<P>>(e.key(), [&] {
-      auto once = computed_once(trace_node<P>(e.inner()));
+      auto once = computed_once(trace_node<P>(e.inner(), e.inner().args));
       return shared_expr<decltype(once)>(std::move(once));
     });
   } else if constexpr (!has_args<E> || is_cached<E>) {
     return e;
   } else {
-    return trace_over<P>(e, e.args);
+    using Op = typename E::op_type;
+    using N = node<Op, traced_t<P, A>...>;
+    N n{{},
+        extents_member<shape_t<E>>(e.ext),
+        e.op,
+        {{{trace_node<P>(static_cast<flat_slot<I, A> const&>(args).value,
+                         static_cast<flat_slot<I, A> const&>(args).value.args)}...}}};
+    if constexpr (is_elementwise_op<Op> && !(P == costly_nodes::keep && detail::costly_op<Op>)) {
+      if constexpr (detail::costly_op<Op>)
+        return detail::memoize(n);
+      else
+        return n;
+    } else {
+      using C = cached<Op, traced_t<P, A>...>;
+      using V = typename C::view_type;
+      using T = typename C::args_type;
+      // The args beside the value, in scratch memory (made in place where nothing needs
+      // destroying: scratch::make would be two more functions on the args' type).
+      T const* held;
+      if constexpr (std::is_trivially_destructible_v<T>)
+        held = new (scratch::take<std::byte>(sizeof(T))) T(n.args);
+      else
+        held = scratch::make<T>(n.args);
+      // An equal expression traced before has the value (trace_values). Its type is told by its
+      // same_expression, a function this needs anyway (a tag function of its own would be one
+      // more symbol spelling the subexpression).
+      bool (*const same)(E const&, E const&, decltype(args) const&) = &same_expression;
+      auto const type = reinterpret_cast<void (*)()>(same);
+      auto& seen = trace_values::local();
+      for (std::size_t i = seen.from; i < seen.entries.size(); ++i)
+        if (seen.entries[i].type == type &&
+            same(e, *static_cast<E const*>(seen.entries[i].expr), args))
+          return C{V(static_cast<value_t<C> const*>(seen.entries[i].value), e.ext), e.op, *held};
+      auto value = traced_value(n);
+      seen.entries.push_back({type, &e, value.ptr});
+      return C{value, e.op, *held};
+    }
   }
 }
 }  // namespace detail
@@ -351,7 +365,7 @@ template <detail::costly_nodes P = detail::costly_nodes::fuse, class E>
 auto trace(E const& e) {
   detail::trace_frame frame;
   detail::shared_results_frame shared;
-  return detail::trace_node<P>(e);
+  return detail::trace_node<P>(e, e.args);
 }
 
 /// Computes e into dst with every distinct non-elementwise subexpression computed once (what

@@ -61,7 +61,7 @@ template <class E>
 auto materialize(E const& e) {
   using V = tensor_view<value_t<E>, shape_t<E>, device_t<E>>;
   if constexpr (view_leaf<E>) {
-    return as_view(e);
+    return static_cast<V const&>(e);  // a view, or derived from one (not as_view: see prepare)
   } else if constexpr (is_shared_expr<E>) {
     return materialize(e.inner());
   } else if constexpr (reshape_node<E> || detail::identity_over_memory<E>()) {
@@ -74,15 +74,34 @@ auto materialize(E const& e) {
   }
 }
 
-template <class E>
-auto prepare(E const& e);
-
 namespace detail {
-/// An elementwise node over its prepared args.
+/// prepare(e), whose args are args (e.args; a leaf's are none). One function per node type,
+/// taking the args' index pack: each function on a node's type is a symbol spelling its whole
+/// subexpression, and a walk that tells leaves from nodes in a function of its own has two.
 template <class E, std::size_t... I, class... A>
-auto prepare_node(E const& e, flat_tuple_base<std::index_sequence<I...>, A...> const& args) {
-  return node<typename E::op_type, decltype(prepare(std::declval<A const&>()))...>{
-      {}, extents_member<shape_t<E>>(e.ext), e.op, {{{prepare(get<I>(args))}...}}};
+auto prepared(E const& e,
+              [[maybe_unused]] flat_tuple_base<std::index_sequence<I...>, A...> const& args) {
+  if constexpr (view_leaf<E>) {
+    // A view, or derived from one (a trace's cached node): its base, without a call to
+    // materialize or as_view (functions on a cached node's type, spelling the graph below it).
+    return static_cast<tensor_view<value_t<E>, shape_t<E>, device_t<E>> const&>(e);
+  } else if constexpr (identity_over_memory<E>()) {
+    return materialize(e);
+  } else if constexpr (is_leaf<E>) {
+    return e;
+  } else if constexpr (is_shared_expr<E>) {
+    return materialize(e.inner());
+  } else if constexpr (is_elementwise_op<typename E::op_type>) {
+    return node<typename E::op_type,
+                decltype(prepared(std::declval<A const&>(), std::declval<A const&>().args))...>{
+        {},
+        extents_member<shape_t<E>>(e.ext),
+        e.op,
+        {{{prepared(static_cast<flat_slot<I, A> const&>(args).value,
+                    static_cast<flat_slot<I, A> const&>(args).value.args)}...}}};
+  } else {
+    return materialize(e);
+  }
 }
 }  // namespace detail
 
@@ -92,17 +111,7 @@ auto prepare_node(E const& e, flat_tuple_base<std::index_sequence<I...>, A...> c
 /// instantiation they would make unique to one place in one graph).
 template <class E>
 auto prepare(E const& e) {
-  if constexpr (view_leaf<E> || detail::identity_over_memory<E>()) {
-    return materialize(e);
-  } else if constexpr (is_leaf<E>) {
-    return e;
-  } else if constexpr (is_shared_expr<E>) {
-    return materialize(e.inner());
-  } else if constexpr (is_elementwise_op<typename E::op_type>) {
-    return detail::prepare_node(e, e.args);
-  } else {
-    return materialize(e);
-  }
+  return detail::prepared(e, e.args);
 }
 
 namespace detail {

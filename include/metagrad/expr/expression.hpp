@@ -5,12 +5,18 @@
 #include <concepts>
 #include <type_traits>
 
+#include "../detail/flat_tuple.hpp"
 #include "../shape/shape.hpp"
 
 namespace metagrad {
 
-/// Base of every expression type (leaves and nodes).
-struct expr_tag {};
+/// Base of every expression type (leaves and nodes). A leaf's args are none (a node's own args
+/// hide these), so a walk reads every expression's args alike: e.args gives the index pack a
+/// function over them deduces, with no call to tell leaves from nodes first (each such call is
+/// one more function per node type, a symbol spelling its whole subexpression).
+struct expr_tag {
+  static constexpr detail::flat_tuple<> args{};
+};
 
 template <class E>
 concept tensor_expression = std::derived_from<std::remove_cvref_t<E>, expr_tag>;
