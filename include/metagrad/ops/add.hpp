@@ -44,20 +44,26 @@ consteval bool check_add() {
 template <class A, class B>
 requires operands<A, B>
 auto operator+(A const& a, B const& b) {
-  auto x = detail::lift<B>(a);
-  auto y = detail::lift<A>(b);
-  using X = decltype(x);
-  using Y = decltype(y);
-  static_assert(check_add<shape_t<X>, shape_t<Y>>());
-  using Out = broadcast_shape<shape_t<X>, shape_t<Y>>;
-  if constexpr (is_zero<X> != is_zero<Y>) {
-    auto ext = broadcast_extents<shape_t<X>, shape_t<Y>>("add", x.ext, y.ext);
-    if constexpr (is_zero<X>)
-      return fit<Out>(y, ext);
-    else
-      return fit<Out>(x, ext);
+  // Two expressions, neither a symbolic zero: copied as they are (see make_binary).
+  if constexpr (tensor_expression<A> && tensor_expression<B> && !is_zero<A> && !is_zero<B>) {
+    static_assert(check_add<shape_t<A>, shape_t<B>>());
+    return make_node(add_op{}, A(a), B(b));
   } else {
-    return make_node(add_op{}, x, y);
+    auto x = detail::lift<B>(a);
+    auto y = detail::lift<A>(b);
+    using X = decltype(x);
+    using Y = decltype(y);
+    static_assert(check_add<shape_t<X>, shape_t<Y>>());
+    using Out = broadcast_shape<shape_t<X>, shape_t<Y>>;
+    if constexpr (is_zero<X> != is_zero<Y>) {
+      auto ext = broadcast_extents<shape_t<X>, shape_t<Y>>("add", x.ext, y.ext);
+      if constexpr (is_zero<X>)
+        return fit<Out>(y, ext);
+      else
+        return fit<Out>(x, ext);
+    } else {
+      return make_node(add_op{}, x, y);
+    }
   }
 }
 

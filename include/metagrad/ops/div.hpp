@@ -26,14 +26,18 @@ struct div_op : elementwise_binary<div_op> {
 template <class A, class B>
 requires operands<A, B>
 auto operator/(A const& a, B const& b) {
-  auto x = detail::lift<B>(a);
-  if constexpr (is_zero<decltype(x)>) {
-    auto y = detail::lift<A>(b);
-    using Out = broadcast_shape<shape_t<decltype(x)>, shape_t<decltype(y)>>;
-    return zero<value_t<decltype(x)>, Out, device_t<decltype(x)>>(
-        broadcast_extents<shape_t<decltype(x)>, shape_t<decltype(y)>>("div", x.ext, y.ext));
+  if constexpr (tensor_expression<A> && tensor_expression<B> && !is_zero<A>) {
+    return make_binary<div_op>(a, b);  // no lift (see make_binary)
   } else {
-    return make_binary<div_op>(a, b);
+    auto x = detail::lift<B>(a);
+    if constexpr (is_zero<decltype(x)>) {
+      auto y = detail::lift<A>(b);
+      using Out = broadcast_shape<shape_t<decltype(x)>, shape_t<decltype(y)>>;
+      return zero<value_t<decltype(x)>, Out, device_t<decltype(x)>>(
+          broadcast_extents<shape_t<decltype(x)>, shape_t<decltype(y)>>("div", x.ext, y.ext));
+    } else {
+      return make_binary<div_op>(a, b);
+    }
   }
 }
 template <class A, class B>

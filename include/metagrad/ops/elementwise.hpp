@@ -86,17 +86,30 @@ auto lift(X const& x) {
 }
 }  // namespace detail
 
+/// (Where the operands are expressions they are copied as they are, X(x), not through as_expr or
+/// lift: a function instantiated on an expression's type is a symbol spelling the whole
+/// subexpression, at every node built. A copy, not a reference: the step of a small graph keeps
+/// a tree built from fresh copies in registers, and one built from references to the caller's
+/// nodes went through memory, twice as slow for the OR gate.)
 template <class Op, class X>
 auto make_unary(X const& x, Op op = {}) {
-  return make_node(op, as_expr(x));
+  if constexpr (tensor_expression<X>)
+    return make_node(op, X(x));
+  else
+    return make_node(op, as_expr(x));
 }
 
 template <class Op, class A, class B>
 auto make_binary(A const& a, B const& b, Op op = {}) {
-  auto x = detail::lift<B>(a);
-  auto y = detail::lift<A>(b);
-  static_assert(check_broadcast<shape_t<decltype(x)>, shape_t<decltype(y)>, Op>());
-  return make_node(op, x, y);
+  if constexpr (tensor_expression<A> && tensor_expression<B>) {
+    static_assert(check_broadcast<shape_t<A>, shape_t<B>, Op>());
+    return make_node(op, A(a), B(b));
+  } else {
+    auto x = detail::lift<B>(a);
+    auto y = detail::lift<A>(b);
+    static_assert(check_broadcast<shape_t<decltype(x)>, shape_t<decltype(y)>, Op>());
+    return make_node(op, x, y);
+  }
 }
 
 /// e broadcast to the extents of a (possibly larger) result, or e itself when shapes agree.

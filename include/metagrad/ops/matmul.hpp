@@ -181,43 +181,61 @@ struct matmul_op {
 /// Matrix product with NumPy's rules, e.g. matmul(x /*(B,784)*/, w /*(784,128)*/) => (B,128).
 template <expression_like A, expression_like B>
 auto matmul(A const& a, B const& b) {
-  auto x = as_expr(a);
-  auto y = as_expr(b);
-  using SA = shape_t<decltype(x)>;
-  using SB = shape_t<decltype(y)>;
-  static_assert(SA::rank >= 1 && SB::rank >= 1, "matmul: operands must have rank >= 1");
-  if constexpr (SA::rank == 1) {
-    // (K) x (..,K,N): a row vector, dropped from the result.
-    auto row = reshape<shape<1, SA::dims[0]>>(x, extents<2>{{1, x.ext[0]}});
-    auto r = matmul(row, y);
-    using R = shape_t<decltype(r)>;
-    // The row's axis: second to last, or the only one left of (1) when y is a vector too.
-    constexpr std::size_t drop = SB::rank == 1 ? R::rank - 1 : R::rank - 2;
-    constexpr auto out = [] {
-      std::array<index_t, R::rank - 1> d{};
-      for (std::size_t i = 0, j = 0; i < R::rank; ++i)
-        if (i != drop) d[j++] = R::dims[i];
-      return d;
-    }();
-    extents<R::rank - 1> e;
-    for (std::size_t i = 0, j = 0; i < R::rank; ++i)
-      if (i != drop) e[j++] = r.ext[i];
-    return reshape<shape_from<out>>(r, e);
-  } else if constexpr (SB::rank == 1) {
-    // (..,M,K) x (K): a column vector, dropped from the result.
-    auto col = reshape<shape<SB::dims[0], 1>>(y, extents<2>{{y.ext[0], 1}});
-    auto r = matmul(x, col);
-    using R = shape_t<decltype(r)>;
-    extents<R::rank - 1> e;
-    std::copy_n(r.ext.d.begin(), R::rank - 1, e.d.begin());
-    return reshape<shape_from<detail::drop_last<R, 1>()>>(r, e);
+  using SA0 = shape_t<A>;
+  using SB0 = shape_t<B>;
+  if constexpr (tensor_expression<A> && tensor_expression<B> && SA0::rank >= 2 && SB0::rank >= 2) {
+    // Two expressions of rank >= 2: copied as they are, not through as_expr and untransposed
+    // (functions on their types: see make_binary). A transpose's one arg is its args' .value.
+    static_assert(check_matmul<SA0, SB0>());
+    using Op = matmul_op<detail::is_transpose<A>, detail::is_transpose<B>>;
+    if constexpr (detail::is_transpose<A> && detail::is_transpose<B>)
+      return make_node(Op{}, decltype(a.args.value)(a.args.value),
+                       decltype(b.args.value)(b.args.value));
+    else if constexpr (detail::is_transpose<A>)
+      return make_node(Op{}, decltype(a.args.value)(a.args.value), B(b));
+    else if constexpr (detail::is_transpose<B>)
+      return make_node(Op{}, A(a), decltype(b.args.value)(b.args.value));
+    else
+      return make_node(Op{}, A(a), B(b));
   } else {
-    static_assert(check_matmul<SA, SB>());
-    // matmul(x, transpose(w)) reads w transposed: no copy (a dense layer's (out,in) weight).
-    using X = decltype(x);
-    using Y = decltype(y);
-    return make_node(matmul_op<detail::is_transpose<X>, detail::is_transpose<Y>>{},
-                     detail::untransposed(x), detail::untransposed(y));
+    auto x = as_expr(a);
+    auto y = as_expr(b);
+    using SA = shape_t<decltype(x)>;
+    using SB = shape_t<decltype(y)>;
+    static_assert(SA::rank >= 1 && SB::rank >= 1, "matmul: operands must have rank >= 1");
+    if constexpr (SA::rank == 1) {
+      // (K) x (..,K,N): a row vector, dropped from the result.
+      auto row = reshape<shape<1, SA::dims[0]>>(x, extents<2>{{1, x.ext[0]}});
+      auto r = matmul(row, y);
+      using R = shape_t<decltype(r)>;
+      // The row's axis: second to last, or the only one left of (1) when y is a vector too.
+      constexpr std::size_t drop = SB::rank == 1 ? R::rank - 1 : R::rank - 2;
+      constexpr auto out = [] {
+        std::array<index_t, R::rank - 1> d{};
+        for (std::size_t i = 0, j = 0; i < R::rank; ++i)
+          if (i != drop) d[j++] = R::dims[i];
+        return d;
+      }();
+      extents<R::rank - 1> e;
+      for (std::size_t i = 0, j = 0; i < R::rank; ++i)
+        if (i != drop) e[j++] = r.ext[i];
+      return reshape<shape_from<out>>(r, e);
+    } else if constexpr (SB::rank == 1) {
+      // (..,M,K) x (K): a column vector, dropped from the result.
+      auto col = reshape<shape<SB::dims[0], 1>>(y, extents<2>{{y.ext[0], 1}});
+      auto r = matmul(x, col);
+      using R = shape_t<decltype(r)>;
+      extents<R::rank - 1> e;
+      std::copy_n(r.ext.d.begin(), R::rank - 1, e.d.begin());
+      return reshape<shape_from<detail::drop_last<R, 1>()>>(r, e);
+    } else {
+      static_assert(check_matmul<SA, SB>());
+      // matmul(x, transpose(w)) reads w transposed: no copy (a dense layer's (out,in) weight).
+      using X = decltype(x);
+      using Y = decltype(y);
+      return make_node(matmul_op<detail::is_transpose<X>, detail::is_transpose<Y>>{},
+                       detail::untransposed(x), detail::untransposed(y));
+    }
   }
 }
 
