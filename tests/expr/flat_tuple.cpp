@@ -70,6 +70,28 @@ TEST_CASE("flat_tuple and node are aggregates") {
   CHECK(mg::eval(sum)(1) == 12);
 }
 
+TEST_CASE("every expression has args: a leaf's are none, a node's are its operands") {
+  // The walks recurse as f(arg, arg.args) (autodiff/trace.hpp, autodiff/backward.hpp,
+  // eval/evaluate.hpp): a leaf's empty args come from expr_tag, a node's own hide them.
+  mg::tensor<float, mg::shape<2>> a{1, 2}, b{3, 5};
+  auto v = a.view();
+  auto c = mg::constant<float, mg::shape<>>(2.0f);
+  auto z = mg::zeros_like(v);
+  auto s = mg::share(v * v);
+  static_assert(std::tuple_size_v<std::remove_cvref_t<decltype(v.args)>> == 0);
+  static_assert(std::tuple_size_v<std::remove_cvref_t<decltype(c.args)>> == 0);
+  static_assert(std::tuple_size_v<std::remove_cvref_t<decltype(z.args)>> == 0);
+  static_assert(std::tuple_size_v<std::remove_cvref_t<decltype(s.args)>> == 0);
+  auto e = mg::exp(v) + b.view();
+  static_assert(std::tuple_size_v<std::remove_cvref_t<decltype(e.args)>> == 2);
+  CHECK(get<1>(e.args).ptr == b.data());
+  // Two expressions are copied into the node as they are (no as_expr): the values agree with
+  // the tensor path's.
+  CHECK(mg::eval(mg::exp(v) + mg::exp(v) * v)(1) ==
+        doctest::Approx(mg::eval(mg::exp(a) + mg::exp(a) * a)(1)));
+  CHECK(mg::eval(s)(1) == 4);
+}
+
 TEST_CASE("make_flat_tuple moves rvalues and copies lvalues") {
   int copies = 0, moves = 0;
   counted x(&copies, &moves), y(&copies, &moves);
